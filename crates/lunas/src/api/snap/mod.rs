@@ -1,0 +1,88 @@
+//! The SNAP face: authentication, the access token and QRIS MPM, with every failure
+//! answered in SNAP's own codes.
+
+mod auth;
+mod error;
+pub mod notify;
+mod qr;
+mod qr_image;
+mod token;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use lunas_protocol::snap::Service;
+use lunas_protocol::validate::parse_body;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+pub use auth::Caller;
+pub use error::SnapError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1.0/access-token/b2b", post(token::access_token))
+        .route(
+            "/auth/merchants/v1.0/access-token/b2b",
+            post(token::access_token),
+        )
+        .route(
+            "/v1.0/qr/qr-mpm-generate",
+            post(|State(s): State<AppState>, r: Request| {
+                call(s, Service::GenerateQr, r, qr::generate)
+            }),
+        )
+        .route(
+            "/v1.0/qr/qr-mpm-query",
+            post(|State(s): State<AppState>, r: Request| call(s, Service::QueryQr, r, qr::query)),
+        )
+        .route(
+            "/v1.0/qr/qr-mpm-cancel",
+            post(|State(s): State<AppState>, r: Request| call(s, Service::CancelQr, r, qr::cancel)),
+        )
+        .route(
+            "/v1.0/qr/qr-mpm-refund",
+            post(|State(s): State<AppState>, r: Request| call(s, Service::RefundQr, r, qr::refund)),
+        )
+}
+
+/// Runs one SNAP transactional endpoint: authenticate, parse the body into `Req`,
+/// call the handler, and answer in SNAP's format whatever happens.
+async fn call<Req, Res, F, Fut>(
+    state: AppState,
+    service: Service,
+    request: Request,
+    handler: F,
+) -> Response
+where
+    Req: DeserializeOwned,
+    Res: Serialize,
+    F: FnOnce(AppState, Caller, Req) -> Fut,
+    Fut: Future<Output = Result<Res, SnapError>>,
+{
+    let outcome = async {
+        let (caller, body) = auth::authenticate(&state, request).await?;
+        let parsed: Req = parse_body(&body)?;
+        handler(state.clone(), caller, parsed).await
+    }
+    .await;
+    match outcome {
+        Ok(response) => json(StatusCode::OK, &response, &state),
+        Err(error) => error.into_response(service, &state),
+    }
+}
+
+/// A SNAP answer: JSON with the `X-TIMESTAMP` response header.
+fn json(status: StatusCode, body: &impl Serialize, state: &AppState) -> Response {
+    let timestamp = lunas_protocol::timestamp::format(state.clock.now_datetime());
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&timestamp) {
+        response.headers_mut().insert("X-TIMESTAMP", value);
+    }
+    response
+}

@@ -1,0 +1,118 @@
+//! Start-up and shutdown: open the store, start the outbox worker, serve HTTP, and on
+//! a signal stop accepting, finish requests in flight and let the worker wind down.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::acquirer::Simulator;
+use crate::api::{AppState, router};
+use crate::config::Config;
+use crate::domain::Clock;
+use crate::outbox::Worker;
+use crate::store::{SqliteStore, Store};
+
+/// Opens the store the URL names (`sqlite:PATH`), creating and migrating it.
+pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else {
+        anyhow::bail!("unsupported database URL {url:?}: expected sqlite:PATH")
+    }
+}
+
+/// A running gateway.
+pub struct App {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    worker: JoinHandle<()>,
+}
+
+impl App {
+    /// Starts serving on `listener` (tests pass a port-0 listener and their own clock).
+    pub async fn start(config: Config, listener: TcpListener, clock: Clock) -> anyhow::Result<App> {
+        let store = open_store(&config.database_url).await?;
+        let addr = listener.local_addr()?;
+        let state = AppState {
+            store: Arc::clone(&store),
+            acquirer: Arc::new(Simulator::new(config.qris.clone())),
+            config: Arc::new(config.clone()),
+            clock: clock.clone(),
+            outbox_wake: Arc::new(Notify::new()),
+        };
+        let (shutdown, signal) = watch::channel(false);
+        let worker = Arc::new(Worker {
+            store,
+            http: Worker::http_client(&config.callbacks)?,
+            config: config.callbacks.clone(),
+            clock,
+            wake: Arc::clone(&state.outbox_wake),
+        });
+        let worker = tokio::spawn(worker.run(signal.clone()));
+        let mut server_signal = signal;
+        let server = tokio::spawn(
+            axum::serve(listener, router(state.clone()))
+                .with_graceful_shutdown(async move {
+                    let _ = server_signal.wait_for(|stop| *stop).await;
+                })
+                .into_future(),
+        );
+        tracing::info!(%addr, mode = ?config.mode, "lunas is listening");
+        Ok(App {
+            addr,
+            state,
+            shutdown,
+            server,
+            worker,
+        })
+    }
+
+    /// Stops accepting, waits for requests in flight and the worker's current pass.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.server
+            .await
+            .context("server task")?
+            .context("server")?;
+        self.worker.await.context("outbox worker task")?;
+        Ok(())
+    }
+}
+
+/// `lunas serve`: runs until SIGINT or SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let app = App::start(config, listener, Clock::default()).await?;
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    app.stop().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,227 @@
+//! The `lunas` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use lunas_protocol::crypto::RsaPublicKey;
+use lunas_protocol::validate::is_http_url;
+use serde_json::json;
+
+use crate::config::{Config, Mode};
+use crate::domain::{Clock, NewMerchant, generate_secret, new_partner_id};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lunas",
+    version,
+    about = "A payment gateway that speaks iFortepay's SNAP and PG3 APIs"
+)]
+struct Cli {
+    /// TOML configuration file; flags and environment variables override it.
+    #[arg(long, global = true, env = "LUNAS_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL (default sqlite:lunas.db in the working directory).
+    #[arg(long, global = true, env = "LUNAS_DATABASE_URL")]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, env = "LUNAS_LISTEN")]
+        listen: Option<std::net::SocketAddr>,
+        /// sandbox (default) serves /sandbox; production does not.
+        #[arg(long, env = "LUNAS_MODE")]
+        mode: Option<Mode>,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Manage merchants.
+    #[command(subcommand)]
+    Merchant(MerchantCommand),
+    /// Inspect and resend merchant notifications.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum MerchantCommand {
+    /// Create a merchant and print its credentials (shown this once) as JSON.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The merchant's RSA public key (SPKI PEM) for SHA256withRSA signatures.
+        #[arg(long, value_name = "PEM_FILE")]
+        public_key: Option<PathBuf>,
+        /// SNAP HMAC key; generated when not given.
+        #[arg(long)]
+        client_secret: Option<String>,
+        /// Default callback URL.
+        #[arg(long)]
+        callback_url: Option<String>,
+    },
+    /// List merchants (without secrets) as JSON lines.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// List notifications as JSON lines (undelivered only unless --all).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Make a notification due now, even one whose retries ran out.
+    Resend { id: i64 },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = match cli.command {
+        Command::Serve { .. } => "info",
+        _ => "warn",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(database) = cli.database {
+        config.database_url = database;
+    }
+    match cli.command {
+        Command::Serve { listen, mode } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            if let Some(mode) = mode {
+                config.mode = mode;
+            }
+            crate::app::serve(config).await
+        }
+        Command::Migrate => {
+            crate::app::open_store(&config.database_url).await?;
+            eprintln!("database {} is up to date", config.database_url);
+            Ok(())
+        }
+        Command::Merchant(MerchantCommand::Create {
+            name,
+            public_key,
+            client_secret,
+            callback_url,
+        }) => create_merchant(&config, name, public_key, client_secret, callback_url).await,
+        Command::Merchant(MerchantCommand::List) => {
+            let store = crate::app::open_store(&config.database_url).await?;
+            for m in store.list_merchants().await? {
+                let line = json!({
+                    "partner_id": m.partner_id,
+                    "merchant_id": m.partner_id,
+                    "name": m.name,
+                    "callback_url": m.callback_url,
+                    "has_public_key": m.public_key_pem.is_some(),
+                });
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Outbox(OutboxCommand::List { all }) => {
+            let store = crate::app::open_store(&config.database_url).await?;
+            for entry in store.list_outbox(!all).await? {
+                println!("{}", serde_json::to_string(&entry)?);
+            }
+            Ok(())
+        }
+        Command::Outbox(OutboxCommand::Resend { id }) => {
+            let store = crate::app::open_store(&config.database_url).await?;
+            anyhow::ensure!(
+                store.resend(id, Clock::default().now()).await?,
+                "no undelivered notification {id}"
+            );
+            eprintln!("notification {id} is due now; a running `lunas serve` will send it");
+            Ok(())
+        }
+    }
+}
+
+async fn create_merchant(
+    config: &Config,
+    name: String,
+    public_key: Option<PathBuf>,
+    client_secret: Option<String>,
+    callback_url: Option<String>,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
+    let public_key_pem = match public_key {
+        Some(path) => {
+            let pem = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            RsaPublicKey::from_pem(&pem)
+                .with_context(|| format!("{} is not an RSA public key", path.display()))?;
+            Some(pem)
+        }
+        None => None,
+    };
+    if let Some(secret) = &client_secret {
+        anyhow::ensure!(
+            (8..=128).contains(&secret.len()) && secret.bytes().all(|b| b.is_ascii_graphic()),
+            "--client-secret must be 8 to 128 printable ASCII characters"
+        );
+    }
+    if let Some(url) = &callback_url {
+        anyhow::ensure!(is_http_url(url), "--callback-url must be an http(s) URL");
+    }
+    let store = crate::app::open_store(&config.database_url).await?;
+    let merchant = store
+        .create_merchant(NewMerchant {
+            name: name.trim().to_string(),
+            partner_id: new_partner_id(),
+            client_secret: client_secret.unwrap_or_else(|| generate_secret(32)),
+            public_key_pem,
+            callback_url,
+            secret_unbound_id: uuid::Uuid::new_v4().to_string(),
+            hash_key: generate_secret(32),
+            created_at: Clock::default().now(),
+        })
+        .await?;
+    let out = json!({
+        "name": merchant.name,
+        "partner_id": merchant.partner_id,
+        "client_secret": merchant.client_secret,
+        "merchant_id": merchant.partner_id,
+        "secret_unbound_id": merchant.secret_unbound_id,
+        "hash_key": merchant.hash_key,
+        "callback_url": merchant.callback_url,
+        "has_public_key": merchant.public_key_pem.is_some(),
+    });
+    println!("{out}");
+    Ok(())
+}

@@ -1,0 +1,29 @@
+use super::PaymentState;
+
+/// What a command tried to do to a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Pay,
+    Cancel,
+    Expire,
+    Refund,
+}
+
+/// Business rules a command can break. Each API face maps these once to its own codes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("no such payment for this merchant")]
+    NotFound,
+    #[error("cannot {action:?} a payment that is {state:?}")]
+    InvalidState { action: Action, state: PaymentState },
+    #[error("amount {offered} does not match the expected {expected}")]
+    AmountMismatch { expected: i64, offered: i64 },
+    #[error("refund exceeds the refundable balance of {refundable}")]
+    RefundExceedsBalance { refundable: i64 },
+    #[error("the request id was already used today")]
+    RequestIdReused,
+    #[error("the merchant reference was already used for the same request")]
+    DuplicateReference,
+    #[error("the merchant reference was already used for a different request")]
+    InconsistentRequest,
+}

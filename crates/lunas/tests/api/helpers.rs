@@ -1,0 +1,459 @@
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use lunas::app::App;
+use lunas::config::{Config, Mode};
+use lunas::domain::{Clock, Merchant, NewMerchant, generate_secret};
+use lunas_protocol::crypto::{
+    RsaPrivateKey, asymmetric_string_to_sign, hmac_sha512_base64, notification_string_to_sign,
+    symmetric_string_to_sign, token_string_to_sign, verify_hmac_sha512_base64,
+};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+/// One RSA key for every test merchant: generating keys is slow.
+pub fn merchant_key() -> &'static RsaPrivateKey {
+    static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
+    KEY.get_or_init(RsaPrivateKey::generate)
+}
+
+pub struct TestApp {
+    pub app: Option<App>,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub clock: Clock,
+    pub merchant: Merchant,
+    pub other: Merchant,
+    pub config: Config,
+    _dir: Arc<tempfile::TempDir>,
+    dir_path: std::path::PathBuf,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(1);
+
+/// A value never used before in this test run.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}{}{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub fn test_config(database_url: String) -> Config {
+    let mut config = Config {
+        database_url,
+        ..Config::default()
+    };
+    config.callbacks.retry_delays_ms = vec![100, 100, 100];
+    config.callbacks.poll_interval_ms = 50;
+    config.callbacks.request_timeout_ms = 2_000;
+    config
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let dir_path = dir.path().to_path_buf();
+        let mut config = test_config(format!("sqlite:{}", dir.path().join("lunas.db").display()));
+        adjust(&mut config);
+        let clock = Clock::default();
+        let app = start(config.clone(), clock.clone()).await;
+        let store = &app.state.store;
+        let merchant = store
+            .create_merchant(new_merchant("Toko Contoh"))
+            .await
+            .expect("merchant");
+        let other = store
+            .create_merchant(new_merchant("Toko Lain"))
+            .await
+            .expect("merchant");
+        TestApp {
+            base: format!("http://{}", app.addr),
+            app: Some(app),
+            http: reqwest::Client::new(),
+            clock,
+            merchant,
+            other,
+            config,
+            _dir: Arc::new(dir),
+            dir_path,
+        }
+    }
+
+    /// Stops the server and starts a new one on the same database.
+    pub async fn restart(&mut self) {
+        self.app
+            .take()
+            .expect("running")
+            .stop()
+            .await
+            .expect("clean stop");
+        let app = start(self.config.clone(), self.clock.clone()).await;
+        self.base = format!("http://{}", app.addr);
+        self.app = Some(app);
+    }
+
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self.dir_path.join("lunas.db")
+    }
+
+    pub fn store(&self) -> &Arc<dyn lunas::store::Store> {
+        &self.app.as_ref().expect("running").state.store
+    }
+
+    pub fn now(&self) -> String {
+        lunas_protocol::timestamp::format(self.clock.now_datetime())
+    }
+
+    /// Headers of an asymmetrically signed SNAP call by `merchant`.
+    pub fn rsa_headers(
+        &self,
+        merchant: &Merchant,
+        path: &str,
+        body: &str,
+    ) -> Vec<(String, String)> {
+        let timestamp = self.now();
+        let signature = merchant_key().sign_base64(&asymmetric_string_to_sign(
+            "POST",
+            path,
+            body.as_bytes(),
+            &timestamp,
+        ));
+        base_headers(merchant, timestamp, signature)
+    }
+
+    /// Headers of a symmetrically signed SNAP call with `token`.
+    pub fn hmac_headers(
+        &self,
+        merchant: &Merchant,
+        token: &str,
+        path: &str,
+        body: &str,
+    ) -> Vec<(String, String)> {
+        let timestamp = self.now();
+        let sts = symmetric_string_to_sign("POST", path, token, body.as_bytes(), &timestamp);
+        let mut headers = base_headers(
+            merchant,
+            timestamp,
+            hmac_sha512_base64(merchant.client_secret.as_bytes(), &sts),
+        );
+        headers.push(("Authorization".into(), format!("Bearer {token}")));
+        headers
+    }
+
+    pub async fn send(&self, path: &str, body: &str, headers: &[(String, String)]) -> Snap {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .body(body.to_string());
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        Snap::from(request.send().await.expect("request sent")).await
+    }
+
+    /// A signed call by the main merchant.
+    pub async fn call(&self, path: &str, body: &Value) -> Snap {
+        self.call_as(&self.merchant, path, body).await
+    }
+
+    pub async fn call_as(&self, merchant: &Merchant, path: &str, body: &Value) -> Snap {
+        let body = body.to_string();
+        self.send(path, &body, &self.rsa_headers(merchant, path, &body))
+            .await
+    }
+
+    pub async fn access_token(&self, merchant: &Merchant) -> String {
+        let timestamp = self.now();
+        let signature =
+            merchant_key().sign_base64(&token_string_to_sign(&merchant.partner_id, &timestamp));
+        let response = self
+            .http
+            .post(format!("{}/v1.0/access-token/b2b", self.base))
+            .header("Content-Type", "application/json")
+            .header("X-TIMESTAMP", timestamp)
+            .header("X-CLIENT-KEY", &merchant.partner_id)
+            .header("X-SIGNATURE", signature)
+            .body(r#"{"grantType":"client_credentials"}"#)
+            .send()
+            .await
+            .expect("token request");
+        let snap = Snap::from(response).await;
+        snap.expect("2007300");
+        snap.body["accessToken"]
+            .as_str()
+            .expect("token")
+            .to_string()
+    }
+
+    /// Generates a QR for `amount` (a SNAP money string) and returns the response.
+    pub async fn generate(&self, amount: &str, callback_url: &str) -> Snap {
+        let body = json!({
+            "partnerReferenceNo": unique("INV"),
+            "amount": {"value": amount, "currency": "IDR"},
+            "additionalInfo": {"callbackUrl": callback_url},
+        });
+        let snap = self.call("/v1.0/qr/qr-mpm-generate", &body).await;
+        snap.expect("2004700");
+        snap
+    }
+
+    pub async fn sandbox(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("sandbox call");
+        let status = StatusCode::from_u16(response.status().as_u16()).expect("status");
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn pay(&self, qr: &Snap) -> (StatusCode, Value) {
+        self.sandbox(
+            "/sandbox/qris/pay",
+            json!({"qrContent": qr.body["qrContent"]}),
+        )
+        .await
+    }
+
+    pub async fn query(&self, qr: &Snap) -> Snap {
+        self.call(
+            "/v1.0/qr/qr-mpm-query",
+            &json!({
+                "originalReferenceNo": qr.body["referenceNo"],
+                "originalPartnerReferenceNo": qr.body["partnerReferenceNo"],
+                "serviceCode": "47",
+            }),
+        )
+        .await
+    }
+
+    pub async fn cancel(&self, qr: &Snap) -> Snap {
+        self.call("/v1.0/qr/qr-mpm-cancel", &cancel_body(qr)).await
+    }
+}
+
+pub fn cancel_body(qr: &Snap) -> Value {
+    json!({
+        "originalPartnerReferenceNo": qr.body["partnerReferenceNo"],
+        "originalReferenceNo": qr.body["referenceNo"],
+        "reason": "cancel reason",
+        "additionalInfo": {"type": "DYNAMIC"},
+    })
+}
+
+fn base_headers(
+    merchant: &Merchant,
+    timestamp: String,
+    signature: String,
+) -> Vec<(String, String)> {
+    vec![
+        ("Content-Type".into(), "application/json".into()),
+        ("X-TIMESTAMP".into(), timestamp),
+        ("X-SIGNATURE".into(), signature),
+        ("X-PARTNER-ID".into(), merchant.partner_id.clone()),
+        ("X-EXTERNAL-ID".into(), unique("")),
+        ("CHANNEL-ID".into(), "QR004".into()),
+    ]
+}
+
+pub fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: &str) {
+    headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    headers.push((name.to_string(), value.to_string()));
+}
+
+pub fn new_merchant(name: &str) -> NewMerchant {
+    NewMerchant {
+        name: name.to_string(),
+        partner_id: unique("IFP"),
+        client_secret: generate_secret(24),
+        public_key_pem: Some(merchant_key().public_key_pem()),
+        callback_url: None,
+        secret_unbound_id: generate_secret(24),
+        hash_key: generate_secret(32),
+        created_at: 0,
+    }
+}
+
+async fn start(config: Config, clock: Clock) -> App {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0");
+    App::start(config, listener, clock)
+        .await
+        .expect("app starts")
+}
+
+/// A SNAP answer.
+#[derive(Debug)]
+pub struct Snap {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub raw: String,
+}
+
+impl Snap {
+    pub async fn from(response: reqwest::Response) -> Snap {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let raw = response.text().await.expect("body");
+        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        Snap {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["responseCode"].as_str().unwrap_or("")
+    }
+
+    pub fn message(&self) -> &str {
+        self.body["responseMessage"].as_str().unwrap_or("")
+    }
+
+    /// Asserts the response code, and that the HTTP status is its first three digits.
+    pub fn expect(&self, code: &str) -> &Self {
+        assert_eq!(self.code(), code, "unexpected answer: {}", self.raw);
+        assert_eq!(
+            self.status.to_string(),
+            code[..3],
+            "HTTP status must equal the code's first digits"
+        );
+        assert!(
+            self.headers.contains_key("x-timestamp"),
+            "SNAP answers carry X-TIMESTAMP"
+        );
+        self
+    }
+
+    pub fn expect_message(&self, code: &str, message: &str) -> &Self {
+        self.expect(code);
+        assert_eq!(self.message(), message, "{}", self.raw);
+        self
+    }
+}
+
+/// A notification as the merchant's server received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("notification is JSON")
+    }
+
+    /// Checks `X-SIGNATURE` as a merchant would (ifortepay.md §3.6).
+    pub fn verify(&self, url: &str, client_secret: &str) -> bool {
+        let header = |name: &str| {
+            self.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
+        let sts = notification_string_to_sign(
+            url,
+            header("X-VERSION"),
+            &self.body,
+            header("X-TIMESTAMP"),
+        );
+        header("X-VERSION") == "v1"
+            && verify_hmac_sha512_base64(client_secret.as_bytes(), &sts, header("X-SIGNATURE"))
+    }
+}
+
+#[derive(Default)]
+struct CallbackState {
+    received: Mutex<Vec<Received>>,
+    /// Statuses to answer, in order; 200 once empty.
+    script: Mutex<VecDeque<u16>>,
+    arrived: tokio::sync::Notify,
+}
+
+/// A merchant's callback endpoint.
+pub struct CallbackServer {
+    pub url: String,
+    state: Arc<CallbackState>,
+}
+
+impl CallbackServer {
+    pub async fn start() -> CallbackServer {
+        Self::answering(&[]).await
+    }
+
+    /// Answers with `statuses` first, then 200.
+    pub async fn answering(statuses: &[u16]) -> CallbackServer {
+        let state = Arc::new(CallbackState::default());
+        state.script.lock().expect("lock").extend(statuses);
+        let app = axum::Router::new()
+            .route("/notify", axum::routing::post(receive))
+            .with_state(Arc::clone(&state));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0");
+        let url = format!("http://{}/notify", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        CallbackServer { url, state }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.received.lock().expect("lock").clone()
+    }
+
+    /// Waits until `count` notifications arrived (at most 10 s).
+    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let arrived = self.state.arrived.notified();
+            let received = self.received();
+            if received.len() >= count {
+                return received;
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                panic!(
+                    "expected {count} notifications, got {}",
+                    self.received().len()
+                );
+            }
+        }
+    }
+}
+
+async fn receive(
+    State(state): State<Arc<CallbackState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    state.received.lock().expect("lock").push(Received {
+        headers,
+        body: body.to_vec(),
+    });
+    let status = state
+        .script
+        .lock()
+        .expect("lock")
+        .pop_front()
+        .unwrap_or(200);
+    state.arrived.notify_waiters();
+    StatusCode::from_u16(status).expect("status")
+}
+
+/// Production mode, for the tests that need it.
+pub fn production(config: &mut Config) {
+    config.mode = Mode::Production;
+}

@@ -1,0 +1,13 @@
+//! Integration tests: each starts the real server on port 0 with a fresh SQLite
+//! database and talks HTTP to it. One binary, so it links once.
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod notify;
+mod qr;
+mod race;
+mod refund;
+mod sandbox;
+mod token;

@@ -1,0 +1,141 @@
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn paying_sends_a_signed_notification() {
+    let callback = CallbackServer::start().await;
+    let app = TestApp::spawn().await;
+    let qr = app.generate("15000.00", &callback.url).await;
+    let (status, paid) = app
+        .sandbox(
+            "/sandbox/qris/pay",
+            json!({
+                "qrContent": qr.body["qrContent"], "issuer": "DANA", "customerName": "Budi"
+            }),
+        )
+        .await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(paid["status"], "paid");
+
+    let received = callback.wait_for(1).await;
+    let notification = &received[0];
+    assert!(
+        notification.verify(&callback.url, &app.merchant.client_secret),
+        "signature verifies"
+    );
+    assert!(!notification.verify(&callback.url, &app.other.client_secret));
+    assert_eq!(
+        notification.headers["x-partner-id"],
+        app.merchant.partner_id.as_str()
+    );
+    let body = notification.json();
+    assert_eq!(body["responseCode"], "2005200");
+    assert_eq!(body["originalReferenceNo"], qr.body["referenceNo"]);
+    assert_eq!(
+        body["originalPartnerReferenceNo"],
+        qr.body["partnerReferenceNo"]
+    );
+    assert_eq!(body["latestTransactionStatus"], "00");
+    assert_eq!(body["transactionStatusDesc"], "Success");
+    assert_eq!(
+        body["amount"],
+        json!({"value": "15000.00", "currency": "IDR"})
+    );
+    assert_eq!(body["additionalInfo"]["issuer"], "DANA");
+    assert_eq!(body["additionalInfo"]["customerName"], "Budi");
+    assert_eq!(
+        body["additionalInfo"]["merchantId"],
+        app.merchant.partner_id.as_str()
+    );
+    assert!(body["paidTime"].as_str().is_some());
+    assert_eq!(
+        lunas_protocol::minify::minify_json(&notification.body),
+        notification.body,
+        "sent minified"
+    );
+
+    let refund = app
+        .call(
+            "/v1.0/qr/qr-mpm-refund",
+            &json!({
+                "originalPartnerReferenceNo": qr.body["partnerReferenceNo"],
+                "originalReferenceNo": qr.body["referenceNo"],
+                "partnerRefundNo": "RF1",
+                "refundAmount": {"value": "4000.00", "currency": "IDR"},
+            }),
+        )
+        .await;
+    refund.expect("2007800");
+    let received = callback.wait_for(2).await;
+    assert!(received[1].verify(&callback.url, &app.merchant.client_secret));
+    let body = received[1].json();
+    assert_eq!(body["latestTransactionStatus"], "04");
+    assert_eq!(body["additionalInfo"]["refundNo"], refund.body["refundNo"]);
+    assert_eq!(body["additionalInfo"]["refundAmount"]["value"], "4000.00");
+    assert_eq!(body["additionalInfo"]["refundedAmount"]["value"], "4000.00");
+}
+
+#[tokio::test]
+async fn a_failed_delivery_is_retried_until_it_succeeds() {
+    let callback = CallbackServer::answering(&[500, 503]).await;
+    let app = TestApp::spawn().await;
+    let qr = app.generate("15000.00", &callback.url).await;
+    app.pay(&qr).await;
+    let received = callback.wait_for(3).await;
+    let bodies: Vec<_> = received.iter().map(|r| r.body.clone()).collect();
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "every attempt carries the same body"
+    );
+    assert!(
+        received
+            .iter()
+            .all(|r| r.verify(&callback.url, &app.merchant.client_secret))
+    );
+    let ids: std::collections::HashSet<_> = received
+        .iter()
+        .map(|r| r.headers["x-external-id"].clone())
+        .collect();
+    assert_eq!(ids.len(), 3, "each attempt has its own X-EXTERNAL-ID");
+
+    // Delivered: nothing more arrives.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(callback.received().len(), 3);
+    let entries = app.store().list_outbox(false).await.unwrap();
+    assert_eq!(entries.len(), 1);
+    assert!(entries[0].delivered);
+    assert_eq!(entries[0].attempts, 3);
+}
+
+#[tokio::test]
+async fn retries_stop_after_the_schedule_and_resend_revives_them() {
+    let callback = CallbackServer::answering(&[500; 10]).await;
+    let app = TestApp::spawn().await;
+    let qr = app.generate("15000.00", &callback.url).await;
+    app.pay(&qr).await;
+    // One attempt and three retries, then the row waits for an operator.
+    callback.wait_for(4).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(callback.received().len(), 4);
+    let entry = app.store().list_outbox(true).await.unwrap().remove(0);
+    assert_eq!(entry.attempts, 4);
+    assert_eq!(entry.last_status, Some(500));
+    assert!(app.store().resend(entry.id, app.clock.now()).await.unwrap());
+    app.app.as_ref().unwrap().state.outbox_wake.notify_one();
+    callback.wait_for(5).await;
+}
+
+#[tokio::test]
+async fn notifications_survive_a_restart() {
+    // The merchant is down while lunas restarts; the notification is still delivered.
+    let callback = CallbackServer::answering(&[500]).await;
+    let mut app = TestApp::spawn_with(|c| c.callbacks.retry_delays_ms = vec![1_000]).await;
+    let qr = app.generate("15000.00", &callback.url).await;
+    app.pay(&qr).await;
+    callback.wait_for(1).await;
+    app.restart().await;
+    let received = callback.wait_for(2).await;
+    assert_eq!(received[0].body, received[1].body);
+    assert!(received[1].verify(&callback.url, &app.merchant.client_secret));
+}

@@ -1,0 +1,121 @@
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const CALLBACK: &str = "https://merchant.example/notify";
+
+fn refund_body(qr: &Snap, refund_no: &str, amount: Option<&str>) -> Value {
+    let mut body = json!({
+        "originalPartnerReferenceNo": qr.body["partnerReferenceNo"],
+        "originalReferenceNo": qr.body["referenceNo"],
+        "partnerRefundNo": refund_no,
+        "reason": "customer request",
+    });
+    if let Some(amount) = amount {
+        body["refundAmount"] = json!({"value": amount, "currency": "IDR"});
+    }
+    body
+}
+
+const PATH: &str = "/v1.0/qr/qr-mpm-refund";
+
+#[tokio::test]
+async fn refunds_only_what_was_paid() {
+    let app = TestApp::spawn().await;
+    let qr = app.generate("15000.00", CALLBACK).await;
+    app.call(PATH, &refund_body(&qr, "RF0", Some("1000.00")))
+        .await
+        .expect_message("4057801", "Requested Opearation Is Not Allowed");
+    app.pay(&qr).await;
+
+    let first = app
+        .call(PATH, &refund_body(&qr, "RF1", Some("5000.00")))
+        .await;
+    first.expect_message("2007800", "Request has been processed successfully");
+    assert_eq!(
+        first.body["refundAmount"],
+        json!({"value": "5000.00", "currency": "IDR"})
+    );
+    assert_eq!(first.body["partnerRefundNo"], "RF1");
+    assert!(!first.body["refundNo"].as_str().unwrap().is_empty());
+    assert_eq!(first.body["refundTime"].as_str().unwrap().len(), 25);
+    let partly = app.query(&qr).await;
+    assert_eq!(partly.body["latestTransactionStatus"], "04");
+    assert_eq!(
+        partly.body["additionalInfo"]["refundedAmount"]["value"],
+        "5000.00"
+    );
+
+    app.call(PATH, &refund_body(&qr, "RF2", Some("10000.01")))
+        .await
+        .expect_message("4037814", "Insufficient Funds");
+    let rest = app.call(PATH, &refund_body(&qr, "RF3", None)).await;
+    rest.expect("2007800");
+    assert_eq!(
+        rest.body["refundAmount"]["value"], "10000.00",
+        "no amount refunds the remainder"
+    );
+    app.call(PATH, &refund_body(&qr, "RF4", Some("0.01")))
+        .await
+        .expect("4037814");
+    assert_eq!(
+        app.query(&qr).await.body["additionalInfo"]["refundedAmount"]["value"],
+        "15000.00"
+    );
+}
+
+#[tokio::test]
+async fn partner_refund_no_is_idempotent() {
+    let app = TestApp::spawn().await;
+    let qr = app.generate("15000.00", CALLBACK).await;
+    app.pay(&qr).await;
+    let first = app
+        .call(PATH, &refund_body(&qr, "RF1", Some("5000.00")))
+        .await;
+    first.expect("2007800");
+    let again = app
+        .call(PATH, &refund_body(&qr, "RF1", Some("5000.00")))
+        .await;
+    again.expect("2007800");
+    assert_eq!(again.body, first.body, "a retry gets the first answer");
+    assert_eq!(
+        app.query(&qr).await.body["additionalInfo"]["refundedAmount"]["value"],
+        "5000.00",
+        "refunded once"
+    );
+
+    app.call(PATH, &refund_body(&qr, "RF1", Some("6000.00")))
+        .await
+        .expect_message("4047818", "Inconsistent Request");
+    assert_eq!(
+        app.query(&qr).await.body["additionalInfo"]["refundedAmount"]["value"],
+        "5000.00"
+    );
+}
+
+#[tokio::test]
+async fn refund_validates_and_scopes() {
+    let app = TestApp::spawn().await;
+    let qr = app.generate("15000.00", CALLBACK).await;
+    app.pay(&qr).await;
+    let mut no_number = refund_body(&qr, "RF1", Some("1.00"));
+    no_number.as_object_mut().unwrap().remove("partnerRefundNo");
+    app.call(PATH, &no_number)
+        .await
+        .expect_message("4007802", "Invalid Mandatory Field partnerRefundNo");
+    app.call(PATH, &refund_body(&qr, "RF1", Some("1")))
+        .await
+        .expect_message("4007801", "Invalid Field Format refundAmount.value");
+    app.call(PATH, &refund_body(&qr, "RF1", Some("0.00")))
+        .await
+        .expect("4007801");
+    app.call_as(&app.other, PATH, &refund_body(&qr, "RF1", Some("1.00")))
+        .await
+        .expect_message("4047801", "Transaction Not Found");
+
+    let expired = app.generate("15000.00", CALLBACK).await;
+    app.clock.advance(time::Duration::minutes(20));
+    app.call(PATH, &refund_body(&expired, "RF9", Some("1.00")))
+        .await
+        .expect_message("4037800", "Transaction Expired");
+}

@@ -180,6 +180,13 @@ impl RsaPrivateKey {
         pem::encode(&pem::Pem::new("PUBLIC KEY", der.as_ref().to_vec()))
     }
 
+    /// The key as a `-----BEGIN PRIVATE KEY-----` (PKCS#8) PEM document.
+    pub fn private_key_pem(&self) -> String {
+        use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+        let der: Pkcs8V1Der<'static> = self.pair.as_der().expect("an RSA key encodes as PKCS#8");
+        pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec()))
+    }
+
     /// Base64(SHA256withRSA(message)). PKCS#1 v1.5 is deterministic.
     pub fn sign_base64(&self, message: &str) -> String {
         let mut sig = vec![0u8; self.pair.public_modulus_len()];
@@ -267,9 +274,11 @@ mod tests {
     fn rsa_round_trip_and_rejections() {
         let key = RsaPrivateKey::generate();
         let public = RsaPublicKey::from_pem(&key.public_key_pem()).unwrap();
+        let reloaded = RsaPrivateKey::from_pem(&key.private_key_pem()).unwrap();
         let sts = token_string_to_sign("IFP2024067944", "2020-12-23T08:10:11+07:00");
         let sig = key.sign_base64(&sts);
         assert!(public.verify_base64(&sts, &sig));
+        assert_eq!(reloaded.sign_base64(&sts), sig);
         assert!(!public.verify_base64(&format!("{sts}x"), &sig));
         assert!(!public.verify_base64(&sts, "not base64!"));
         let other = RsaPrivateKey::generate();

@@ -6,6 +6,7 @@ pub mod snap;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use tower_http::trace::TraceLayer;
 
@@ -32,7 +33,8 @@ pub fn router(state: AppState) -> Router {
     if state.config.mode == Mode::Sandbox {
         router = router.merge(sandbox::routes());
     }
-    router.layer(TraceLayer::new_for_http()).with_state(state)
+    let limit = DefaultBodyLimit::max(state.config.max_body_bytes);
+    router.layer(limit).layer(TraceLayer::new_for_http()).with_state(state)
 }
 
 async fn healthz() -> &'static str {

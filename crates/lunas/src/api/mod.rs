@@ -34,7 +34,10 @@ pub fn router(state: AppState) -> Router {
         router = router.merge(sandbox::routes());
     }
     let limit = DefaultBodyLimit::max(state.config.max_body_bytes);
-    router.layer(limit).layer(TraceLayer::new_for_http()).with_state(state)
+    router
+        .layer(limit)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 async fn healthz() -> &'static str {

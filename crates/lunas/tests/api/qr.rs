@@ -86,7 +86,8 @@ async fn generate_validates_every_field() {
     let in_minutes = |m: i64| {
         lunas_protocol::timestamp::format(app.clock.now_datetime() + time::Duration::minutes(m))
     };
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str, &str)> = vec![
+    type Mutation<'a> = Box<dyn Fn(&mut Value) + 'a>;
+    let cases: Vec<(Mutation, &str, &str)> = vec![
         (
             Box::new(|b| {
                 b.as_object_mut().unwrap().remove("partnerReferenceNo");

@@ -25,18 +25,11 @@ use tokio::sync::mpsc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["keygen", name] => keygen(name),
         ["run", merchant, key] => run(merchant, key, "http://127.0.0.1:8080").await,
         ["run", merchant, key, base] => run(merchant, key, base).await,
-        _ => bail!(
-            "usage: quickstart keygen NAME | quickstart run MERCHANT_JSON PRIVATE_KEY_PEM [BASE_URL]"
-        ),
+        _ => bail!("usage: quickstart keygen NAME | quickstart run MERCHANT_JSON PRIVATE_KEY_PEM [BASE_URL]"),
     }
 }
 
@@ -80,22 +73,12 @@ impl Merchant {
         let signature = match token {
             Some(token) => {
                 request = request.header("Authorization", format!("Bearer {token}"));
-                let sts =
-                    symmetric_string_to_sign("POST", path, token, body.as_bytes(), &timestamp);
+                let sts = symmetric_string_to_sign("POST", path, token, body.as_bytes(), &timestamp);
                 hmac_sha512_base64(self.client_secret.as_bytes(), &sts)
             }
-            None => self.key.sign_base64(&asymmetric_string_to_sign(
-                "POST",
-                path,
-                body.as_bytes(),
-                &timestamp,
-            )),
+            None => self.key.sign_base64(&asymmetric_string_to_sign("POST", path, body.as_bytes(), &timestamp)),
         };
-        let response = request
-            .header("X-SIGNATURE", signature)
-            .body(body)
-            .send()
-            .await?;
+        let response = request.header("X-SIGNATURE", signature).body(body).send().await?;
         let status = response.status();
         let answer: Value = response.json().await?;
         println!("POST {path} -> HTTP {status} {}", answer["responseCode"]);
@@ -110,21 +93,14 @@ impl Merchant {
             .header("Content-Type", "application/json")
             .header("X-TIMESTAMP", &timestamp)
             .header("X-CLIENT-KEY", &self.partner_id)
-            .header(
-                "X-SIGNATURE",
-                self.key
-                    .sign_base64(&token_string_to_sign(&self.partner_id, &timestamp)),
-            )
+            .header("X-SIGNATURE", self.key.sign_base64(&token_string_to_sign(&self.partner_id, &timestamp)))
             .body(r#"{"grantType":"client_credentials"}"#)
             .send()
             .await?
             .json()
             .await?;
         println!("access token -> {}", answer["responseCode"]);
-        answer["accessToken"]
-            .as_str()
-            .map(str::to_string)
-            .context("no accessToken in the answer")
+        answer["accessToken"].as_str().map(str::to_string).context("no accessToken in the answer")
     }
 
     async fn generate(&self, callback_url: &str, token: Option<&str>) -> anyhow::Result<Value> {
@@ -152,9 +128,7 @@ impl Merchant {
 }
 
 /// The merchant's notification endpoint: verifies each notification and passes it on.
-async fn callback_receiver(
-    client_secret: String,
-) -> anyhow::Result<(String, mpsc::Receiver<Value>)> {
+async fn callback_receiver(client_secret: String) -> anyhow::Result<(String, mpsc::Receiver<Value>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/notify", listener.local_addr()?);
     let (tx, rx) = mpsc::channel(8);
@@ -165,21 +139,9 @@ async fn callback_receiver(
         axum::routing::post(move |headers: HeaderMap, body: Bytes| {
             let (tx, secret, url) = (tx.clone(), Arc::clone(&secret), verify_url.clone());
             async move {
-                let header = |n: &str| {
-                    headers
-                        .get(n)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_string()
-                };
-                let sts = notification_string_to_sign(
-                    &url,
-                    &header("X-VERSION"),
-                    &body,
-                    &header("X-TIMESTAMP"),
-                );
-                let valid =
-                    verify_hmac_sha512_base64(secret.as_bytes(), &sts, &header("X-SIGNATURE"));
+                let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                let sts = notification_string_to_sign(&url, &header("X-VERSION"), &body, &header("X-TIMESTAMP"));
+                let valid = verify_hmac_sha512_base64(secret.as_bytes(), &sts, &header("X-SIGNATURE"));
                 println!("notification received, X-SIGNATURE valid: {valid}");
                 if let Ok(value) = serde_json::from_slice::<Value>(&body) {
                     let _ = tx.send(value).await;
@@ -195,28 +157,17 @@ async fn callback_receiver(
 async fn run(merchant_json: &str, key_path: &str, base: &str) -> anyhow::Result<()> {
     let created: Value = serde_json::from_str(&std::fs::read_to_string(merchant_json)?)?;
     let merchant = Merchant {
-        partner_id: created["partner_id"]
-            .as_str()
-            .context("partner_id")?
-            .to_string(),
-        client_secret: created["client_secret"]
-            .as_str()
-            .context("client_secret")?
-            .to_string(),
+        partner_id: created["partner_id"].as_str().context("partner_id")?.to_string(),
+        client_secret: created["client_secret"].as_str().context("client_secret")?.to_string(),
         key: RsaPrivateKey::from_pem(&std::fs::read_to_string(key_path)?)?,
         base: base.trim_end_matches('/').to_string(),
         http: reqwest::Client::new(),
     };
-    let (callback_url, mut notifications) =
-        callback_receiver(merchant.client_secret.clone()).await?;
+    let (callback_url, mut notifications) = callback_receiver(merchant.client_secret.clone()).await?;
 
     let token = merchant.token().await?;
     let qr = merchant.generate(&callback_url, Some(&token)).await?;
-    println!(
-        "QR {} for Rp 15.000:\n{}",
-        qr["referenceNo"],
-        qr["qrContent"].as_str().unwrap_or("")
-    );
+    println!("QR {} for Rp 15.000:\n{}", qr["referenceNo"], qr["qrContent"].as_str().unwrap_or(""));
 
     let paid: Value = merchant
         .http
@@ -229,27 +180,17 @@ async fn run(merchant_json: &str, key_path: &str, base: &str) -> anyhow::Result<
         .await?;
     println!("sandbox wallet paid it: {paid}");
 
-    let notification =
-        tokio::time::timeout(std::time::Duration::from_secs(15), notifications.recv())
-            .await
-            .context("no notification within 15 s")?
-            .context("receiver closed")?;
-    println!(
-        "notification: latestTransactionStatus {}",
-        notification["latestTransactionStatus"]
-    );
+    let notification = tokio::time::timeout(std::time::Duration::from_secs(15), notifications.recv())
+        .await
+        .context("no notification within 15 s")?
+        .context("receiver closed")?;
+    println!("notification: latestTransactionStatus {}", notification["latestTransactionStatus"]);
 
     let refused = merchant.cancel(&qr).await?;
-    println!(
-        "cancel of the paid QR: {} {}",
-        refused["responseCode"], refused["responseMessage"]
-    );
+    println!("cancel of the paid QR: {} {}", refused["responseCode"], refused["responseMessage"]);
 
     let unpaid = merchant.generate(&callback_url, None).await?;
     let canceled = merchant.cancel(&unpaid).await?;
-    println!(
-        "cancel of an unpaid QR: {} at {}",
-        canceled["responseCode"], canceled["cancelTime"]
-    );
+    println!("cancel of an unpaid QR: {} at {}", canceled["responseCode"], canceled["cancelTime"]);
     Ok(())
 }

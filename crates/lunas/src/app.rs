@@ -64,22 +64,13 @@ impl App {
                 .into_future(),
         );
         tracing::info!(%addr, mode = ?config.mode, "lunas is listening");
-        Ok(App {
-            addr,
-            state,
-            shutdown,
-            server,
-            worker,
-        })
+        Ok(App { addr, state, shutdown, server, worker })
     }
 
     /// Stops accepting, waits for requests in flight and the worker's current pass.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
-        self.server
-            .await
-            .context("server task")?
-            .context("server")?;
+        self.server.await.context("server task")?.context("server")?;
         self.worker.await.context("outbox worker task")?;
         Ok(())
     }
@@ -87,9 +78,8 @@ impl App {
 
 /// `lunas serve`: runs until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let listener =
+        TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let app = App::start(config, listener, Clock::default()).await?;
     shutdown_signal().await;
     tracing::info!("shutting down");

@@ -13,11 +13,7 @@ use crate::config::{Config, Mode};
 use crate::domain::{Clock, NewMerchant, generate_secret, new_partner_id};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "lunas",
-    version,
-    about = "A payment gateway that speaks iFortepay's SNAP and PG3 APIs"
-)]
+#[command(name = "lunas", version, about = "A payment gateway that speaks iFortepay's SNAP and PG3 APIs")]
 struct Cli {
     /// TOML configuration file; flags and environment variables override it.
     #[arg(long, global = true, env = "LUNAS_CONFIG")]
@@ -94,10 +90,7 @@ pub fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -133,12 +126,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("database {} is up to date", config.database_url);
             Ok(())
         }
-        Command::Merchant(MerchantCommand::Create {
-            name,
-            public_key,
-            client_secret,
-            callback_url,
-        }) => create_merchant(&config, name, public_key, client_secret, callback_url).await,
+        Command::Merchant(MerchantCommand::Create { name, public_key, client_secret, callback_url }) => {
+            create_merchant(&config, name, public_key, client_secret, callback_url).await
+        }
         Command::Merchant(MerchantCommand::List) => {
             let store = crate::app::open_store(&config.database_url).await?;
             for m in store.list_merchants().await? {
@@ -162,10 +152,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Outbox(OutboxCommand::Resend { id }) => {
             let store = crate::app::open_store(&config.database_url).await?;
-            anyhow::ensure!(
-                store.resend(id, Clock::default().now()).await?,
-                "no undelivered notification {id}"
-            );
+            anyhow::ensure!(store.resend(id, Clock::default().now()).await?, "no undelivered notification {id}");
             eprintln!("notification {id} is due now; a running `lunas serve` will send it");
             Ok(())
         }
@@ -182,10 +169,8 @@ async fn create_merchant(
     anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
     let public_key_pem = match public_key {
         Some(path) => {
-            let pem = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            RsaPublicKey::from_pem(&pem)
-                .with_context(|| format!("{} is not an RSA public key", path.display()))?;
+            let pem = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            RsaPublicKey::from_pem(&pem).with_context(|| format!("{} is not an RSA public key", path.display()))?;
             Some(pem)
         }
         None => None,

@@ -78,9 +78,7 @@ impl Default for Config {
 
 impl Default for SnapConfig {
     fn default() -> Self {
-        Self {
-            timestamp_window_secs: 300,
-        }
+        Self { timestamp_window_secs: 300 }
     }
 }
 
@@ -101,9 +99,7 @@ impl Default for CallbackConfig {
     fn default() -> Self {
         Self {
             // 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 3 h, 6 h: eight retries over ~11 h.
-            retry_delays_ms: vec![
-                5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000,
-            ],
+            retry_delays_ms: vec![5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000],
             request_timeout_ms: 10_000,
             lease_ms: 60_000,
             poll_interval_ms: 1_000,
@@ -117,9 +113,21 @@ impl Config {
         let Some(path) = path else {
             return Ok(Self::default());
         };
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let config: Config = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Rejects settings that cannot work together.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let callbacks = &self.callbacks;
+        anyhow::ensure!(
+            callbacks.lease_ms > callbacks.request_timeout_ms,
+            "callbacks.lease_ms must exceed callbacks.request_timeout_ms, or a slow merchant gets a notification twice"
+        );
+        anyhow::ensure!(self.max_body_bytes > 0, "max_body_bytes must be positive");
+        Ok(())
     }
 }
 
@@ -131,16 +139,14 @@ mod tests {
     fn file_overrides_defaults_and_rejects_unknown_keys() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lunas.toml");
-        std::fs::write(
-            &path,
-            "mode = \"production\"\n[callbacks]\nretry_delays_ms = [10, 20]\n",
-        )
-        .unwrap();
+        std::fs::write(&path, "mode = \"production\"\n[callbacks]\nretry_delays_ms = [10, 20]\n").unwrap();
         let config = Config::load(Some(&path)).unwrap();
         assert_eq!(config.mode, Mode::Production);
         assert_eq!(config.callbacks.retry_delays_ms, vec![10, 20]);
         assert_eq!(config.callbacks.request_timeout_ms, 10_000);
         std::fs::write(&path, "lisen = \"0.0.0.0:1\"\n").unwrap();
+        assert!(Config::load(Some(&path)).is_err());
+        std::fs::write(&path, "[callbacks]\nlease_ms = 5000\nrequest_timeout_ms = 10000\n").unwrap();
         assert!(Config::load(Some(&path)).is_err());
     }
 }

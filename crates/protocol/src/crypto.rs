@@ -33,34 +33,16 @@ pub fn symmetric_string_to_sign(
     raw_body: &[u8],
     timestamp: &str,
 ) -> String {
-    format!(
-        "{}:{path}:{access_token}:{}:{timestamp}",
-        method.to_ascii_uppercase(),
-        body_hash(raw_body)
-    )
+    format!("{}:{path}:{access_token}:{}:{timestamp}", method.to_ascii_uppercase(), body_hash(raw_body))
 }
 
 /// Signature type 2 (asymmetric, without an access token).
-pub fn asymmetric_string_to_sign(
-    method: &str,
-    path: &str,
-    raw_body: &[u8],
-    timestamp: &str,
-) -> String {
-    format!(
-        "{}:{path}:{}:{timestamp}",
-        method.to_ascii_uppercase(),
-        body_hash(raw_body)
-    )
+pub fn asymmetric_string_to_sign(method: &str, path: &str, raw_body: &[u8], timestamp: &str) -> String {
+    format!("{}:{path}:{}:{timestamp}", method.to_ascii_uppercase(), body_hash(raw_body))
 }
 
 /// iFortepay's SNAP notification string: `notifyUrl:X-VERSION:bodyHash:X-TIMESTAMP`.
-pub fn notification_string_to_sign(
-    notify_url: &str,
-    version: &str,
-    raw_body: &[u8],
-    timestamp: &str,
-) -> String {
+pub fn notification_string_to_sign(notify_url: &str, version: &str, raw_body: &[u8], timestamp: &str) -> String {
     format!("{notify_url}:{version}:{}:{timestamp}", body_hash(raw_body))
 }
 
@@ -82,6 +64,13 @@ pub fn verify_hmac_sha512_base64(secret: &[u8], message: &str, signature_b64: &s
 /// Constant-time equality of two byte strings (for hex digests and secrets).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
+
+/// `len` decimal digits from the CSPRNG (at most 19).
+pub fn random_digits(len: u32) -> String {
+    let bytes: [u8; 8] = random_bytes(8).try_into().expect("eight bytes were asked for");
+    let modulus = 10u64.pow(len.min(19));
+    format!("{:0width$}", u64::from_le_bytes(bytes) % modulus, width = len as usize)
 }
 
 /// Fills `len` bytes from the operating system's CSPRNG.
@@ -109,9 +98,7 @@ pub struct RsaPublicKey {
 
 impl std::fmt::Debug for RsaPublicKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RsaPublicKey")
-            .field("der_len", &self.der.len())
-            .finish()
+        f.debug_struct("RsaPublicKey").field("der_len", &self.der.len()).finish()
     }
 }
 
@@ -163,8 +150,8 @@ impl RsaPrivateKey {
 
     /// A fresh 2048-bit key.
     pub fn generate() -> Self {
-        let pair = signature::RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
-            .expect("RSA key generation succeeds");
+        let pair =
+            signature::RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("RSA key generation succeeds");
         Self { pair }
     }
 
@@ -172,11 +159,8 @@ impl RsaPrivateKey {
     pub fn public_key_pem(&self) -> String {
         use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
         use aws_lc_rs::signature::KeyPair;
-        let der: PublicKeyX509Der<'static> = self
-            .pair
-            .public_key()
-            .as_der()
-            .expect("an RSA public key encodes as SPKI");
+        let der: PublicKeyX509Der<'static> =
+            self.pair.public_key().as_der().expect("an RSA public key encodes as SPKI");
         pem::encode(&pem::Pem::new("PUBLIC KEY", der.as_ref().to_vec()))
     }
 
@@ -191,12 +175,7 @@ impl RsaPrivateKey {
     pub fn sign_base64(&self, message: &str) -> String {
         let mut sig = vec![0u8; self.pair.public_modulus_len()];
         self.pair
-            .sign(
-                &signature::RSA_PKCS1_SHA256,
-                &rand::SystemRandom::new(),
-                message.as_bytes(),
-                &mut sig,
-            )
+            .sign(&signature::RSA_PKCS1_SHA256, &rand::SystemRandom::new(), message.as_bytes(), &mut sig)
             .expect("RSA signing succeeds");
         BASE64.encode(sig)
     }
@@ -212,10 +191,7 @@ mod tests {
     #[test]
     fn symmetric_signature_matches_midtrans_vector() {
         let body = r#"{"partnerReferenceNo":"2020102900000000000001","amount":{"value":"12345678.00","currency":"IDR"},"feeAmount":{"value":"12345678.00","currency":"IDR"},"merchantId":"00007100010926","terminalId":"213141251124","validityPeriod":"2009-07-03T12:08:56-07:00"}"#;
-        assert_eq!(
-            body_hash(body.as_bytes()),
-            "01463f60dbb6ca538581579dd95b31c8ba9fc6600eca750e4d8460ca4e402111"
-        );
+        assert_eq!(body_hash(body.as_bytes()), "01463f60dbb6ca538581579dd95b31c8ba9fc6600eca750e4d8460ca4e402111");
         let sts = symmetric_string_to_sign(
             "POST",
             "/v1.0/qr/qr-mpm-generate",
@@ -226,11 +202,7 @@ mod tests {
         let expected = "wmzT7yjg1SxxCsxNsFgCR9SYXiZGGbceF6fV8xe97sAMHxZ+7OEBMIBmvb6Sj6GcksGp3iv77DiomgSbcST3XQ==";
         assert_eq!(hmac_sha512_base64(b"myclientsecret", &sts), expected);
         assert!(verify_hmac_sha512_base64(b"myclientsecret", &sts, expected));
-        assert!(!verify_hmac_sha512_base64(
-            b"otherclientsecret",
-            &sts,
-            expected
-        ));
+        assert!(!verify_hmac_sha512_base64(b"otherclientsecret", &sts, expected));
     }
 
     /// ifortepay.md §3.4: the seed cancel request signed symmetrically.
@@ -256,18 +228,12 @@ mod tests {
     #[test]
     fn pretty_and_minified_bodies_hash_alike() {
         let pretty = "{\n  \"originalPartnerReferenceNo\": \"2020102900000000000001\",\n  \"originalReferenceNo\": \"2020102977770000000009\",\n  \"reason\": \"cancel reason\",\n  \"additionalInfo\": { \"type\": \"DYNAMIC\" }\n}";
-        assert_eq!(
-            body_hash(pretty.as_bytes()),
-            body_hash(SEED_CANCEL_BODY.as_bytes())
-        );
+        assert_eq!(body_hash(pretty.as_bytes()), body_hash(SEED_CANCEL_BODY.as_bytes()));
     }
 
     #[test]
     fn empty_body_hashes_the_empty_string() {
-        assert_eq!(
-            body_hash(b""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
+        assert_eq!(body_hash(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
 
     #[test]
@@ -287,36 +253,17 @@ mod tests {
 
     #[test]
     fn bad_pem_is_rejected() {
-        assert_eq!(
-            RsaPublicKey::from_pem("hello").unwrap_err(),
-            KeyError::NotPem
-        );
+        assert_eq!(RsaPublicKey::from_pem("hello").unwrap_err(), KeyError::NotPem);
         let cert = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-        assert!(matches!(
-            RsaPublicKey::from_pem(cert),
-            Err(KeyError::UnexpectedLabel(_))
-        ));
+        assert!(matches!(RsaPublicKey::from_pem(cert), Err(KeyError::UnexpectedLabel(_))));
         let junk = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
-        assert_eq!(
-            RsaPublicKey::from_pem(junk).unwrap_err(),
-            KeyError::Rejected
-        );
+        assert_eq!(RsaPublicKey::from_pem(junk).unwrap_err(), KeyError::Rejected);
     }
 
     #[test]
     fn notification_string_follows_ifortepay_layout() {
-        let sts = notification_string_to_sign(
-            "https://merchant.com/callback",
-            "v1",
-            b"{}",
-            "2022-12-13T09:00:00+07:00",
-        );
-        assert_eq!(
-            sts,
-            format!(
-                "https://merchant.com/callback:v1:{}:2022-12-13T09:00:00+07:00",
-                sha256_hex(b"{}")
-            )
-        );
+        let sts =
+            notification_string_to_sign("https://merchant.com/callback", "v1", b"{}", "2022-12-13T09:00:00+07:00");
+        assert_eq!(sts, format!("https://merchant.com/callback:v1:{}:2022-12-13T09:00:00+07:00", sha256_hex(b"{}")));
     }
 }

@@ -6,6 +6,7 @@
 pub mod crypto;
 pub mod minify;
 pub mod money;
+pub mod pg3;
 pub mod qris;
 pub mod snap;
 pub mod timestamp;

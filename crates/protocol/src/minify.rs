@@ -43,10 +43,7 @@ mod tests {
     #[test]
     fn strips_whitespace_outside_strings_only() {
         let raw = b"{\n  \"name\" : \"Setya Wardana\",\r\n\t\"q\": \"a \\\" b\" }";
-        assert_eq!(
-            minify_json(raw),
-            b"{\"name\":\"Setya Wardana\",\"q\":\"a \\\" b\"}".to_vec()
-        );
+        assert_eq!(minify_json(raw), b"{\"name\":\"Setya Wardana\",\"q\":\"a \\\" b\"}".to_vec());
     }
 
     #[test]

@@ -12,11 +12,7 @@ const MAX_SNAP_INTEGER_DIGITS: usize = 14;
 pub fn parse_snap_amount(text: &str) -> Option<i64> {
     let (units, cents) = text.split_once('.')?;
     let digits_only = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits_only(units)
-        || units.len() > MAX_SNAP_INTEGER_DIGITS
-        || cents.len() != 2
-        || !digits_only(cents)
-    {
+    if !digits_only(units) || units.len() > MAX_SNAP_INTEGER_DIGITS || cents.len() != 2 || !digits_only(cents) {
         return None;
     }
     if units.len() > 1 && units.starts_with('0') {
@@ -40,10 +36,7 @@ mod tests {
     fn parses_two_decimal_amounts() {
         assert_eq!(parse_snap_amount("10000.00"), Some(1_000_000));
         assert_eq!(parse_snap_amount("0.01"), Some(1));
-        assert_eq!(
-            parse_snap_amount("12345678901234.99"),
-            Some(1_234_567_890_123_499)
-        );
+        assert_eq!(parse_snap_amount("12345678901234.99"), Some(1_234_567_890_123_499));
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub enum QrisError {
     BadCrc { stated: String, computed: String },
     #[error("mandatory tag {0} is missing")]
     MissingTag(&'static str),
-    #[error("value for tag {0} is too long")]
+    #[error("value for tag {0} is too long or not ASCII")]
     TooLong(String),
 }
 
@@ -47,20 +47,16 @@ pub fn parse_tlv(data: &str) -> Result<Vec<Tlv>, QrisError> {
             return Err(QrisError::Malformed(at));
         }
         let len: usize = len.parse().map_err(|_| QrisError::Malformed(at))?;
-        let value = data
-            .get(at + 4..at + 4 + len)
-            .ok_or(QrisError::Malformed(at))?;
-        out.push(Tlv {
-            id: id.to_string(),
-            value: value.to_string(),
-        });
+        let value = data.get(at + 4..at + 4 + len).ok_or(QrisError::Malformed(at))?;
+        out.push(Tlv { id: id.to_string(), value: value.to_string() });
         at += 4 + len;
     }
     Ok(out)
 }
 
 fn push_tlv(out: &mut String, id: &str, value: &str) -> Result<(), QrisError> {
-    if value.len() > 99 {
+    // Lengths count characters and wallets read them as bytes: ASCII only.
+    if value.len() > 99 || !value.is_ascii() {
         return Err(QrisError::TooLong(id.to_string()));
     }
     write!(out, "{id}{:02}{value}", value.len()).expect("writing to a String cannot fail");
@@ -84,10 +80,7 @@ pub fn decode(payload: &str) -> Result<Vec<Tlv>, QrisError> {
     let stated = &payload[crc_at + 4..];
     let computed = crc16(&payload[..crc_at + 4]);
     if !stated.eq_ignore_ascii_case(&computed) {
-        return Err(QrisError::BadCrc {
-            stated: stated.to_string(),
-            computed,
-        });
+        return Err(QrisError::BadCrc { stated: stated.to_string(), computed });
     }
     parse_tlv(&payload[..crc_at])
 }
@@ -127,31 +120,17 @@ pub enum TipIndicator {
 
 /// QRIS amounts: whole rupiah as plain digits, otherwise two decimals.
 pub fn format_qris_amount(sen: i64) -> String {
-    if sen % 100 == 0 {
-        (sen / 100).to_string()
-    } else {
-        crate::money::format_snap_amount(sen)
-    }
+    if sen % 100 == 0 { (sen / 100).to_string() } else { crate::money::format_snap_amount(sen) }
 }
 
 /// Parses a tag 54 amount (`15000`, `15000.5` or `15000.00`) into sen.
 pub fn parse_qris_amount(text: &str) -> Option<i64> {
     let (units, cents) = text.split_once('.').unwrap_or((text, ""));
-    if units.is_empty()
-        || cents.len() > 2
-        || !units
-            .bytes()
-            .chain(cents.bytes())
-            .all(|b| b.is_ascii_digit())
-    {
+    if units.is_empty() || cents.len() > 2 || !units.bytes().chain(cents.bytes()).all(|b| b.is_ascii_digit()) {
         return None;
     }
     let cents = format!("{cents:0<2}");
-    units
-        .parse::<i64>()
-        .ok()?
-        .checked_mul(100)?
-        .checked_add(cents.parse().ok()?)
+    units.parse::<i64>().ok()?.checked_mul(100)?.checked_add(cents.parse().ok()?)
 }
 
 impl DynamicQris {
@@ -208,12 +187,7 @@ pub struct ScannedQris {
 /// Reads a QRIS the way a wallet does: CRC first, then the tags it needs.
 pub fn scan(payload: &str) -> Result<ScannedQris, QrisError> {
     let objects = decode(payload)?;
-    let find = |id: &str| {
-        objects
-            .iter()
-            .find(|t| t.id == id)
-            .map(|t| t.value.as_str())
-    };
+    let find = |id: &str| objects.iter().find(|t| t.id == id).map(|t| t.value.as_str());
     let point_of_initiation = find("01").ok_or(QrisError::MissingTag("01"))?.to_string();
     find("53").ok_or(QrisError::MissingTag("53"))?;
     find("58").ok_or(QrisError::MissingTag("58"))?;
@@ -223,18 +197,10 @@ pub fn scan(payload: &str) -> Result<ScannedQris, QrisError> {
         None => None,
     };
     let reference_label = match find("62") {
-        Some(additional) => parse_tlv(additional)?
-            .into_iter()
-            .find(|t| t.id == "05")
-            .map(|t| t.value),
+        Some(additional) => parse_tlv(additional)?.into_iter().find(|t| t.id == "05").map(|t| t.value),
         None => None,
     };
-    Ok(ScannedQris {
-        point_of_initiation,
-        amount,
-        merchant_name,
-        reference_label,
-    })
+    Ok(ScannedQris { point_of_initiation, amount, merchant_name, reference_label })
 }
 
 #[cfg(test)]
@@ -251,13 +217,7 @@ mod tests {
     fn reference_payload_verifies() {
         let payload = "00020101021226690017ID.CO.EXAMPLE.WWW011893600000000000000102150000000000000010303UMI51440014ID.CO.QRIS.WWW0215ID10000000000010303UMI520458125303360540815000.005802ID5911TOKO CONTOH6007JAKARTA61051011062200108INV-00010704T0016304FCEC";
         let objects = decode(payload).unwrap();
-        assert_eq!(
-            objects.first().unwrap(),
-            &Tlv {
-                id: "00".into(),
-                value: "01".into()
-            }
-        );
+        assert_eq!(objects.first().unwrap(), &Tlv { id: "00".into(), value: "01".into() });
         let scanned = scan(payload).unwrap();
         assert_eq!(scanned.amount, Some(1_500_000));
         assert_eq!(scanned.merchant_name, "TOKO CONTOH");
@@ -294,15 +254,9 @@ mod tests {
         assert!(payload.contains("55020256041000"));
         let scanned = scan(&payload).unwrap();
         assert_eq!(scanned.amount, Some(1_500_050));
-        assert_eq!(
-            scanned.reference_label.as_deref(),
-            Some("2020102977770000000009")
-        );
+        assert_eq!(scanned.reference_label.as_deref(), Some("2020102977770000000009"));
         assert_eq!(&payload[payload.len() - 8..payload.len() - 4], "6304");
-        assert_eq!(
-            crc16(&payload[..payload.len() - 4]),
-            payload[payload.len() - 4..]
-        );
+        assert_eq!(crc16(&payload[..payload.len() - 4]), payload[payload.len() - 4..]);
     }
 
     #[test]

@@ -17,19 +17,13 @@ pub fn parse(text: &str) -> Option<OffsetDateTime> {
 /// (25 characters, the length SNAP gives its time fields).
 pub fn format(at: OffsetDateTime) -> String {
     let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]+07:00");
-    at.to_offset(JAKARTA)
-        .format(&fmt)
-        .expect("a fixed format always applies")
+    at.to_offset(JAKARTA).format(&fmt).expect("a fixed format always applies")
 }
 
 /// Formats an instant in Jakarta time with milliseconds, as PG3 writes times.
 pub fn format_millis(at: OffsetDateTime) -> String {
-    let fmt = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]+07:00"
-    );
-    at.to_offset(JAKARTA)
-        .format(&fmt)
-        .expect("a fixed format always applies")
+    let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]+07:00");
+    at.to_offset(JAKARTA).format(&fmt).expect("a fixed format always applies")
 }
 
 #[cfg(test)]
@@ -42,12 +36,7 @@ mod tests {
         let b = parse("2020-12-23T01:10:11Z").unwrap();
         assert_eq!(a, b);
         assert!(parse("2024-03-05T10:37:16.196Z").is_some());
-        for bad in [
-            "2020-12-23 08:10:11",
-            "2020-12-23T08:10:11",
-            "yesterday",
-            "",
-        ] {
+        for bad in ["2020-12-23 08:10:11", "2020-12-23T08:10:11", "yesterday", ""] {
             assert!(parse(bad).is_none(), "{bad}");
         }
     }

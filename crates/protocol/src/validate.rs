@@ -19,17 +19,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn missing(field: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            problem: Problem::Missing,
-        }
+        Self { field: field.into(), problem: Problem::Missing }
     }
 
     pub fn format(field: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            problem: Problem::Format,
-        }
+        Self { field: field.into(), problem: Problem::Format }
     }
 }
 
@@ -66,11 +60,7 @@ pub fn parse_body<T: DeserializeOwned>(raw: &[u8]) -> Result<T, BodyError> {
 }
 
 /// A mandatory string of at most `max` characters.
-pub fn required<'a>(
-    value: &'a Option<String>,
-    field: &str,
-    max: usize,
-) -> Result<&'a str, FieldError> {
+pub fn required<'a>(value: &'a Option<String>, field: &str, max: usize) -> Result<&'a str, FieldError> {
     match value.as_deref() {
         None | Some("") => Err(FieldError::missing(field)),
         Some(v) if v.chars().count() > max => Err(FieldError::format(field)),
@@ -79,11 +69,7 @@ pub fn required<'a>(
 }
 
 /// An optional string of at most `max` characters; empty counts as absent.
-pub fn optional<'a>(
-    value: &'a Option<String>,
-    field: &str,
-    max: usize,
-) -> Result<Option<&'a str>, FieldError> {
+pub fn optional<'a>(value: &'a Option<String>, field: &str, max: usize) -> Result<Option<&'a str>, FieldError> {
     match value.as_deref() {
         None | Some("") => Ok(None),
         Some(v) if v.chars().count() > max => Err(FieldError::format(field)),
@@ -93,15 +79,15 @@ pub fn optional<'a>(
 
 /// Fails with a format error unless `ok` holds.
 pub fn ensure(ok: bool, field: &str) -> Result<(), FieldError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(FieldError::format(field))
-    }
+    if ok { Ok(()) } else { Err(FieldError::format(field)) }
 }
 
 pub fn is_alphanumeric(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+pub fn is_printable_ascii(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
 }
 
 pub fn is_digits(s: &str) -> bool {
@@ -123,9 +109,7 @@ pub fn is_email(s: &str) -> bool {
 
 /// An absolute `http` or `https` URL with a host.
 pub fn is_http_url(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
     match rest {
         Some(rest) => {
             let host = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -162,19 +146,8 @@ mod tests {
 
     #[test]
     fn non_objects_and_syntax_errors_are_malformed() {
-        for raw in [
-            &b"[]"[..],
-            b"",
-            b"{",
-            b"null",
-            b"{\"name\":\"x\",}",
-            b"\"text\"",
-        ] {
-            assert_eq!(
-                parse_body::<Probe>(raw).unwrap_err(),
-                BodyError::Malformed,
-                "{raw:?}"
-            );
+        for raw in [&b"[]"[..], b"", b"{", b"null", b"{\"name\":\"x\",}", b"\"text\""] {
+            assert_eq!(parse_body::<Probe>(raw).unwrap_err(), BodyError::Malformed, "{raw:?}");
         }
     }
 
@@ -183,10 +156,7 @@ mod tests {
         let v = Some("é".repeat(3));
         assert_eq!(required(&v, "f", 3).unwrap(), "ééé");
         assert_eq!(required(&v, "f", 2).unwrap_err(), FieldError::format("f"));
-        assert_eq!(
-            required(&Some(String::new()), "f", 2).unwrap_err(),
-            FieldError::missing("f")
-        );
+        assert_eq!(required(&Some(String::new()), "f", 2).unwrap_err(), FieldError::missing("f"));
         assert_eq!(optional(&None, "f", 2).unwrap(), None);
     }
 

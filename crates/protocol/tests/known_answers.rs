@@ -1,9 +1,7 @@
 //! Known-answer vectors for SHA256withRSA from Midtrans' public SNAP signature demo
 //! (snap.md §2.6). The demo key pair is published for exactly this purpose.
 
-use lunas_protocol::crypto::{
-    RsaPrivateKey, RsaPublicKey, asymmetric_string_to_sign, body_hash, token_string_to_sign,
-};
+use lunas_protocol::crypto::{RsaPrivateKey, RsaPublicKey, asymmetric_string_to_sign, body_hash, token_string_to_sign};
 
 const PRIVATE_KEY: &str = include_str!("vectors/midtrans_demo_private_key.pem");
 const PUBLIC_KEY: &str = include_str!("vectors/midtrans_demo_public_key.pem");
@@ -22,34 +20,16 @@ fn access_token_signature() {
 #[test]
 fn asymmetric_notification_signature() {
     let body = r#"{"createdTime":"2020-01-01T00:00:00+07:00","latestTransactionStatus":"00","originalReferenceNo":"gopayOrderId","finishedTime":"2020-01-02T00:00:00+07:00","originalPartnerReferenceNo":"merchant-order-id","transactionStatusDesc":"desc","originalExternalId":"merchant-order-id","additionalInfo":{"payOptionDetails":[{"payMethod":"GOPAY","payOption":"GOPAY_WALLET"}],"fraudStatus":"accept","refundHistory":[{"refundNo":"96194816941239812","partnerReferenceNo":"239850918204981205970","refundAmount":{"value":"12345678.00","currency":"IDR"},"refundStatus":"00","refundDate":"2020-12-23T07:44:16+07:00","reason":"Customer Complain"}],"validUpTo":"2021-01-01T00:00:00+07:00"}}"#;
-    assert_eq!(
-        body_hash(body.as_bytes()),
-        "2ea1a3719499a0c45630f774b241a26a03d954fd8ab4a4d35cce05b5e37e4293"
-    );
-    let sts = asymmetric_string_to_sign(
-        "POST",
-        "/v1.0/debit/notify",
-        body.as_bytes(),
-        "2024-03-05T10:37:16.196Z",
-    );
+    assert_eq!(body_hash(body.as_bytes()), "2ea1a3719499a0c45630f774b241a26a03d954fd8ab4a4d35cce05b5e37e4293");
+    let sts = asymmetric_string_to_sign("POST", "/v1.0/debit/notify", body.as_bytes(), "2024-03-05T10:37:16.196Z");
     let expected = "eUGsomFLNsjWzehgGsa317MqcVOgscay/Hml8yNmOsFhmoBM7pso+UPDgSe34anXvecSQkf5NOr0fbr8k9qdyyoWiYX7DTq/Wnz8XC0cRCCbNZfyLIyF33HO9cnvxOcRQq9DuWlQtld+uEluuivVdN2TiaWLpUTmfB/H7noZnXWWDj6FYa4n5kSo4o3aTeFYAF9EmLp0Tcsl8CiHSQCrQnIbB8M2+puLwyJ1l2OocvZ5qgjf5f2DqlCbemsSMzYzjN+YMrb0kiDx0TiW5UTk+WZass43xIfb3vdrlX+U2JSk5YsJ8lFpp9F+7FId4cyncElNFEbt3zWuP4iDzXteCg==";
-    assert_eq!(
-        RsaPrivateKey::from_pem(PRIVATE_KEY)
-            .unwrap()
-            .sign_base64(&sts),
-        expected
-    );
+    assert_eq!(RsaPrivateKey::from_pem(PRIVATE_KEY).unwrap().sign_base64(&sts), expected);
 }
 
 #[test]
 fn asymmetric_notification_verification() {
     let body = r#"{"originalPartnerReferenceNo":"GP24043015193402809","originalReferenceNo":"A120240430081940S9vu8gSjaRID","merchantId":"G099333790","amount":{"value":"102800.00","currency":"IDR"},"latestTransactionStatus":"00","transactionStatusDesc":"SUCCESS","additionalInfo":{"refundHistory":[]}}"#;
-    let sts = asymmetric_string_to_sign(
-        "POST",
-        "/v1.0/debit/notify",
-        body.as_bytes(),
-        "2024-05-02T14:43:08+07:00",
-    );
+    let sts = asymmetric_string_to_sign("POST", "/v1.0/debit/notify", body.as_bytes(), "2024-05-02T14:43:08+07:00");
     assert_eq!(
         sts,
         "POST:/v1.0/debit/notify:79ebbe6a6b695262dd686d0dedafc57c94e3b3dededf8d63971f8a95699ace85:2024-05-02T14:43:08+07:00"

@@ -33,9 +33,14 @@ CREATE TABLE payments (
     merchant_id        INTEGER NOT NULL REFERENCES merchants (id),
     reference_no       TEXT    NOT NULL UNIQUE,
     merchant_reference TEXT    NOT NULL,
+    order_id           TEXT,
+    face               TEXT    NOT NULL,
     fingerprint        TEXT    NOT NULL,
-    amount             INTEGER NOT NULL CHECK (amount > 0),
-    refunded           INTEGER NOT NULL CHECK (refunded >= 0 AND refunded <= amount),
+    amount             INTEGER NOT NULL CHECK (amount >= 0),
+    rule               TEXT    NOT NULL,
+    multi_use          INTEGER NOT NULL,
+    received           INTEGER NOT NULL CHECK (received >= 0),
+    refunded           INTEGER NOT NULL CHECK (refunded >= 0 AND refunded <= received),
     state              TEXT    NOT NULL,
     instrument         TEXT    NOT NULL,
     callback_url       TEXT    NOT NULL,
@@ -46,6 +51,25 @@ CREATE TABLE payments (
     canceled_at        INTEGER,
     version            INTEGER NOT NULL,
     UNIQUE (merchant_id, merchant_reference)
+);
+
+-- Every payment received (a VA may receive many), newest last.
+CREATE TABLE receipts (
+    id         INTEGER PRIMARY KEY,
+    payment_id TEXT    NOT NULL REFERENCES payments (id),
+    amount     INTEGER NOT NULL CHECK (amount > 0),
+    paid_at    INTEGER NOT NULL,
+    payer      TEXT    NOT NULL
+);
+
+CREATE INDEX receipts_by_payment ON receipts (payment_id, id);
+
+-- Which payment holds a virtual-account number, and until when. A number is free again
+-- once live_until has passed (expiry) or been pulled forward (paid, canceled).
+CREATE TABLE va_numbers (
+    number     TEXT    PRIMARY KEY,
+    payment_id TEXT    NOT NULL REFERENCES payments (id),
+    live_until INTEGER NOT NULL
 );
 
 CREATE TABLE refunds (

@@ -7,15 +7,20 @@ mod simulator;
 
 use async_trait::async_trait;
 
-use crate::domain::{Event, Merchant, Payer, Timestamp};
+use crate::domain::{AmountRule, Event, Merchant, Payer, Timestamp};
 use crate::store::{Applied, PaymentCommand, PaymentRef, Store, StoreResult};
 use lunas_protocol::snap::qr::Tip;
 
 pub use simulator::Simulator;
 
 #[derive(Debug, thiserror::Error)]
-#[error("acquirer failure: {0}")]
-pub struct AcquirerError(pub String);
+pub enum AcquirerError {
+    /// The merchant asked for a virtual-account number the bank cannot give.
+    #[error("the requested virtual-account number does not fit the bank's format")]
+    InvalidNumber,
+    #[error("acquirer failure: {0}")]
+    Failure(String),
+}
 
 /// A new dynamic QR to register with the QRIS network.
 pub struct QrisOrder<'a> {
@@ -26,28 +31,33 @@ pub struct QrisOrder<'a> {
     pub terminal_id: Option<&'a str>,
 }
 
+/// A new virtual account to open at a bank.
+pub struct VaOrder<'a> {
+    pub merchant: &'a Merchant,
+    /// The channel name, e.g. `BCA` or `BCA-POLYTRON`.
+    pub channel: &'a str,
+    pub rule: AmountRule,
+    /// The merchant's own digits for a static VA; the bank chooses otherwise.
+    pub requested: Option<&'a str>,
+}
+
 #[async_trait]
 pub trait Acquirer: Send + Sync + 'static {
     /// Registers the QR and returns the payload the customer scans.
     async fn issue_qris(&self, order: &QrisOrder<'_>) -> Result<String, AcquirerError>;
+
+    /// Returns a virtual-account number for the order. The store decides whether the
+    /// number is free; a generated number that is taken is asked for again.
+    async fn issue_virtual_account(&self, order: &VaOrder<'_>) -> Result<String, AcquirerError>;
 }
 
-/// Money received for the payment with `reference_no`, as the acquirer reports it.
+/// Money received for a payment, as the acquirer reports it.
 pub async fn report_payment(
     store: &dyn Store,
-    reference_no: &str,
+    payment: PaymentRef,
     amount: i64,
     payer: Payer,
     now: Timestamp,
 ) -> StoreResult<Applied> {
-    store
-        .apply(PaymentCommand {
-            payment: PaymentRef::Acquirer {
-                reference_no: reference_no.to_string(),
-            },
-            event: Event::Pay { amount, payer },
-            request_id: None,
-            now,
-        })
-        .await
+    store.apply(PaymentCommand { payment, event: Event::Pay { amount, payer }, request_id: None, now }).await
 }

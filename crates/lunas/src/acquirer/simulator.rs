@@ -5,8 +5,9 @@ use async_trait::async_trait;
 use lunas_protocol::qris::{DynamicQris, TipIndicator};
 use lunas_protocol::snap::qr::Tip;
 
-use super::{Acquirer, AcquirerError, QrisOrder};
+use super::{Acquirer, AcquirerError, QrisOrder, VaOrder};
 use crate::config::QrisConfig;
+use crate::domain::AmountRule;
 
 pub struct Simulator {
     qris: QrisConfig,
@@ -39,17 +40,9 @@ fn luhn_digit(digits: &str) -> u32 {
 
 /// QRIS merchant names: printable ASCII, at most 25 characters.
 fn qris_name(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .filter(|c| c.is_ascii_graphic() || *c == ' ')
-        .take(25)
-        .collect();
+    let cleaned: String = name.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').take(25).collect();
     let trimmed = cleaned.trim();
-    if trimmed.is_empty() {
-        "LUNAS MERCHANT".to_string()
-    } else {
-        trimmed.to_string()
-    }
+    if trimmed.is_empty() { "LUNAS MERCHANT".to_string() } else { trimmed.to_string() }
 }
 
 #[async_trait]
@@ -77,7 +70,43 @@ impl Acquirer for Simulator {
             reference_label: order.reference_no.to_string(),
             terminal_label: order.terminal_id.map(str::to_string),
         };
-        qris.encode().map_err(|e| AcquirerError(e.to_string()))
+        qris.encode().map_err(|e| AcquirerError::Failure(e.to_string()))
+    }
+
+    async fn issue_virtual_account(&self, order: &VaOrder<'_>) -> Result<String, AcquirerError> {
+        let (prefix, free_digits) = bank_identification(order.channel, order.rule);
+        let free = match order.requested {
+            Some(digits) if digits.len() <= free_digits => format!("{digits:0>free_digits$}"),
+            Some(_) => return Err(AcquirerError::InvalidNumber),
+            // Four digits of merchant, the rest random.
+            None => format!(
+                "{:04}{}",
+                order.merchant.id.0 % 10_000,
+                lunas_protocol::crypto::random_digits(u32::try_from(free_digits - 4).unwrap_or(0))
+            ),
+        };
+        Ok(format!("{prefix}{free}"))
+    }
+}
+
+/// The sandbox's bank identification numbers and how many digits follow them
+/// (iFortepay's staging BIN table; FINPAY, absent from it, gets a made-up one).
+fn bank_identification(channel: &str, rule: AmountRule) -> (&'static str, usize) {
+    let bank = channel.split('-').next().unwrap_or(channel).to_ascii_uppercase();
+    match (bank.as_str(), rule) {
+        ("BCA", AmountRule::Exact) => ("40416", 9),
+        ("BCA", AmountRule::Partial) => ("40415", 9),
+        ("BCA", AmountRule::Open { .. }) => ("40414", 9),
+        ("BRI", AmountRule::Open { .. }) => ("13045", 11),
+        ("BRI", _) => ("13033", 11),
+        ("MANDIRI", AmountRule::Open { .. }) => ("89795", 14),
+        ("MANDIRI", _) => ("89169", 14),
+        ("BNI", _) => ("7136", 12),
+        ("PERMATA", _) => ("7888", 12),
+        ("CIMB", _) => ("1419", 12),
+        ("BNC", _) => ("90100049", 14),
+        ("BSI", _) => ("1310", 12),
+        _ => ("88908", 11),
     }
 }
 
@@ -88,16 +117,20 @@ mod tests {
     #[test]
     fn luhn() {
         assert_eq!(luhn_digit("7992739871"), 3);
-        assert_eq!(luhn_digit("4539578763621486"[..15].as_ref()), 6);
+        assert_eq!(luhn_digit("453957876362148"), 6);
+    }
+
+    #[test]
+    fn virtual_account_numbers_follow_the_bin_table() {
+        assert_eq!(bank_identification("BCA-POLYTRON", AmountRule::Open { minimum: 1 }), ("40414", 9));
+        assert_eq!(bank_identification("bri", AmountRule::Partial), ("13033", 11));
+        assert_eq!(bank_identification("BNC-BLIBLI", AmountRule::Exact), ("90100049", 14));
     }
 
     #[test]
     fn names_are_cut_to_qris_limits() {
         assert_eq!(qris_name("Toko Contoh"), "Toko Contoh");
-        assert_eq!(
-            qris_name("Warung Kopi Nusantara Jaya Abadi"),
-            "Warung Kopi Nusantara Jay"
-        );
+        assert_eq!(qris_name("Warung Kopi Nusantara Jaya Abadi"), "Warung Kopi Nusantara Jay");
         assert_eq!(qris_name("☕☕"), "LUNAS MERCHANT");
     }
 }

@@ -1,5 +1,6 @@
 //! HTTP: the SNAP face, the sandbox acquirer's routes and health, on one axum router.
 
+pub mod pg3;
 pub mod sandbox;
 pub mod snap;
 
@@ -27,17 +28,12 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let mut router = Router::new()
-        .route("/healthz", get(healthz))
-        .merge(snap::routes());
+    let mut router = Router::new().route("/healthz", get(healthz)).merge(snap::routes()).merge(pg3::routes());
     if state.config.mode == Mode::Sandbox {
         router = router.merge(sandbox::routes());
     }
     let limit = DefaultBodyLimit::max(state.config.max_body_bytes);
-    router
-        .layer(limit)
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+    router.layer(limit).layer(TraceLayer::new_for_http()).with_state(state)
 }
 
 async fn healthz() -> &'static str {

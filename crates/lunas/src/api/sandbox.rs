@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use lunas_protocol::crypto::random_bytes;
+use lunas_protocol::crypto::random_digits;
 use lunas_protocol::money::{format_snap_amount, parse_snap_amount};
 use lunas_protocol::qris;
 use serde::{Deserialize, Serialize};
@@ -22,11 +22,9 @@ use crate::store::{PaymentCommand, PaymentRef, StoreError};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/sandbox/qris/pay", post(pay_qr))
-        .route(
-            "/sandbox/transactions/{reference_no}/pay",
-            post(pay_reference),
-        )
-        .route("/sandbox/transactions/{reference_no}/expire", post(expire))
+        .route("/sandbox/va/pay", post(pay_va))
+        .route("/sandbox/transactions/{reference}/pay", post(pay_reference))
+        .route("/sandbox/transactions/{reference}/expire", post(expire))
 }
 
 /// A sandbox failure: `{"error": "...", "message": "..."}` with a fitting status.
@@ -39,11 +37,7 @@ pub struct SandboxError {
 
 impl SandboxError {
     fn bad_request(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            error: "bad_request",
-            message: message.into(),
-        }
+        Self { status: StatusCode::BAD_REQUEST, error: "bad_request", message: message.into() }
     }
 }
 
@@ -71,11 +65,7 @@ impl From<StoreError> for SandboxError {
             StoreError::Internal(_) => "internal error".to_string(),
             other => other.to_string(),
         };
-        Self {
-            status,
-            error,
-            message,
-        }
+        Self { status, error, message }
     }
 }
 
@@ -96,24 +86,47 @@ struct PayReference {
     customer_name: Option<String>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PayVa {
+    va_number: String,
+    /// Rupiah: `"15000"` or `"15000.00"`.
+    amount: String,
+    issuer: Option<String>,
+    customer_name: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Outcome {
+    transaction_id: String,
     reference_no: String,
     partner_reference_no: String,
     status: &'static str,
     amount: String,
+    /// Money received so far.
+    received: String,
 }
 
 impl From<Payment> for Outcome {
     fn from(p: Payment) -> Self {
         Self {
+            transaction_id: p.id.0.to_string(),
             reference_no: p.reference_no,
             partner_reference_no: p.merchant_reference,
             status: p.state.as_str(),
             amount: format_snap_amount(p.amount),
+            received: format_snap_amount(p.received),
         }
     }
+}
+
+/// `"15000"` or `"15000.00"` rupiah, in sen.
+fn parse_rupiah(text: &str) -> Option<i64> {
+    parse_snap_amount(text).or_else(|| {
+        let digits = text.bytes().all(|b| b.is_ascii_digit()) && (1..=13).contains(&text.len());
+        digits.then(|| text.parse::<i64>().ok()).flatten().map(|rupiah| rupiah * 100)
+    })
 }
 
 /// An optional JSON body: empty means all defaults.
@@ -121,99 +134,70 @@ fn parse_optional<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> Resul
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body)
-        .map_err(|e| SandboxError::bad_request(format!("invalid body: {e}")))
+    serde_json::from_slice(body).map_err(|e| SandboxError::bad_request(format!("invalid body: {e}")))
 }
 
 fn payer(issuer: Option<String>, customer_name: Option<String>) -> Payer {
-    let digits: [u8; 8] = random_bytes(8)
-        .try_into()
-        .expect("eight bytes were asked for");
     Payer {
         issuer: Some(issuer.unwrap_or_else(|| "SANDBOX".to_string())),
-        retrieval_reference_no: Some(format!(
-            "{:012}",
-            u64::from_le_bytes(digits) % 1_000_000_000_000
-        )),
+        retrieval_reference_no: Some(random_digits(12)),
         customer_name,
     }
 }
 
-async fn pay(
-    state: &AppState,
-    reference_no: &str,
-    amount: i64,
-    payer: Payer,
-) -> Result<Json<Outcome>, SandboxError> {
-    let applied = report_payment(
-        state.store.as_ref(),
-        reference_no,
-        amount,
-        payer,
-        state.clock.now(),
-    )
-    .await?;
+async fn pay(state: &AppState, target: PaymentRef, amount: i64, payer: Payer) -> Result<Json<Outcome>, SandboxError> {
+    let applied = report_payment(state.store.as_ref(), target, amount, payer, state.clock.now()).await?;
     state.outbox_wake.notify_one();
     Ok(Json(applied.payment.into()))
 }
 
 async fn pay_qr(State(state): State<AppState>, body: Bytes) -> Result<Json<Outcome>, SandboxError> {
-    let request: PayQr = serde_json::from_slice(&body)
-        .map_err(|e| SandboxError::bad_request(format!("invalid body: {e}")))?;
-    let scanned = qris::scan(&request.qr_content)
-        .map_err(|e| SandboxError::bad_request(format!("qrContent: {e}")))?;
+    let request: PayQr =
+        serde_json::from_slice(&body).map_err(|e| SandboxError::bad_request(format!("invalid body: {e}")))?;
+    let scanned = qris::scan(&request.qr_content).map_err(|e| SandboxError::bad_request(format!("qrContent: {e}")))?;
     if scanned.point_of_initiation != "12" {
         return Err(SandboxError::bad_request("qrContent: not a dynamic QRIS"));
     }
-    let reference_no = scanned
-        .reference_label
-        .ok_or_else(|| SandboxError::bad_request("qrContent: no reference label"))?;
-    let amount = scanned
-        .amount
-        .ok_or_else(|| SandboxError::bad_request("qrContent: no amount"))?;
-    pay(
-        &state,
-        &reference_no,
-        amount,
-        payer(request.issuer, request.customer_name),
-    )
-    .await
+    let reference_no =
+        scanned.reference_label.ok_or_else(|| SandboxError::bad_request("qrContent: no reference label"))?;
+    let amount = scanned.amount.ok_or_else(|| SandboxError::bad_request("qrContent: no amount"))?;
+    let target = PaymentRef::Acquirer { reference: reference_no };
+    pay(&state, target, amount, payer(request.issuer, request.customer_name)).await
 }
 
+/// A bank transfer to a virtual account, as the bank would report it.
+async fn pay_va(State(state): State<AppState>, body: Bytes) -> Result<Json<Outcome>, SandboxError> {
+    let request: PayVa =
+        serde_json::from_slice(&body).map_err(|e| SandboxError::bad_request(format!("invalid body: {e}")))?;
+    let amount =
+        parse_rupiah(&request.amount).ok_or_else(|| SandboxError::bad_request("amount: expected e.g. \"15000\""))?;
+    let target = PaymentRef::VirtualAccount { number: request.va_number, now: state.clock.now() };
+    pay(&state, target, amount, payer(request.issuer, request.customer_name)).await
+}
+
+/// Pays by `referenceNo` or `transaction_id`; without an amount, what is due.
 async fn pay_reference(
     State(state): State<AppState>,
-    Path(reference_no): Path<String>,
+    Path(reference): Path<String>,
     body: Bytes,
 ) -> Result<Json<Outcome>, SandboxError> {
     let request: PayReference = parse_optional(&body)?;
+    let target = PaymentRef::Acquirer { reference };
     let amount = match request.amount {
-        Some(text) => parse_snap_amount(&text)
-            .ok_or_else(|| SandboxError::bad_request("amount: expected e.g. \"10000.00\""))?,
-        None => {
-            // The customer pays what is asked; an unknown reference is a 404 below.
-            let target = PaymentRef::Acquirer {
-                reference_no: reference_no.clone(),
-            };
-            state.store.payment(target).await?.amount
+        Some(text) => {
+            parse_rupiah(&text).ok_or_else(|| SandboxError::bad_request("amount: expected e.g. \"10000.00\""))?
         }
+        // An unknown reference is a 404 here.
+        None => state.store.payment(target.clone()).await?.amount_due(),
     };
-    pay(
-        &state,
-        &reference_no,
-        amount,
-        payer(request.issuer, request.customer_name),
-    )
-    .await
+    pay(&state, target, amount, payer(request.issuer, request.customer_name)).await
 }
 
-async fn expire(
-    State(state): State<AppState>,
-    Path(reference_no): Path<String>,
-) -> Result<Json<Outcome>, SandboxError> {
+async fn expire(State(state): State<AppState>, Path(reference): Path<String>) -> Result<Json<Outcome>, SandboxError> {
     let applied = state
         .store
         .apply(PaymentCommand {
-            payment: PaymentRef::Acquirer { reference_no },
+            payment: PaymentRef::Acquirer { reference },
             event: Event::Expire,
             request_id: None,
             now: state.clock.now(),

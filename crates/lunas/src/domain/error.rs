@@ -18,6 +18,8 @@ pub enum DomainError {
     InvalidState { action: Action, state: PaymentState },
     #[error("amount {offered} does not match the expected {expected}")]
     AmountMismatch { expected: i64, offered: i64 },
+    #[error("amount {offered} is outside {minimum}..={maximum:?}")]
+    AmountOutOfRange { offered: i64, minimum: i64, maximum: Option<i64> },
     #[error("refund exceeds the refundable balance of {refundable}")]
     RefundExceedsBalance { refundable: i64 },
     #[error("the request id was already used today")]
@@ -26,4 +28,6 @@ pub enum DomainError {
     DuplicateReference,
     #[error("the merchant reference was already used for a different request")]
     InconsistentRequest,
+    #[error("the virtual account number is in use by a live virtual account")]
+    NumberInUse,
 }

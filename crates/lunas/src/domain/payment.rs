@@ -1,11 +1,16 @@
 //! Payments and their state machine.
 //!
 //! ```text
-//! Pending ──pay──▶ Paid ──refund──▶ PartiallyRefunded ──refund──▶ Refunded
-//!    │                  └────────────── refund (all) ───────────────▶┘
-//!    ├──cancel──▶ Canceled
-//!    └──expire──▶ Expired   (also derived: a pending payment past expires_at)
+//! Pending ──pay (completes)──▶ Paid ──refund──▶ PartiallyRefunded ──refund──▶ Refunded
+//!  │  ▲                             └──────────── refund (all) ───────────────▶┘
+//!  │  └─pay (multi-use, or a partial instalment): stays Pending, money received
+//!  ├──cancel──▶ Canceled
+//!  └──expire──▶ Expired   (also derived: a pending payment past expires_at)
 //! ```
+//!
+//! Whether a payment completes is the kind's rule: an exact amount paid once, an open
+//! amount above a minimum, or instalments adding up to a total; multi-use payments
+//! keep accepting until they are cancelled or expire.
 
 use serde::{Deserialize, Serialize};
 
@@ -50,15 +55,56 @@ impl PaymentState {
     }
 }
 
+/// The API family a payment was created through; its notifications speak the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Face {
+    Snap,
+    Pg3,
+}
+
+impl Face {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Face::Snap => "snap",
+            Face::Pg3 => "pg3",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Face::Snap, Face::Pg3].into_iter().find(|f| f.as_str() == text)
+    }
+}
+
+/// Which amounts a payment accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AmountRule {
+    /// Exactly `amount`.
+    Exact,
+    /// Any amount from `minimum` up.
+    Open { minimum: i64 },
+    /// Instalments of any size until they add up to `amount`.
+    Partial,
+}
+
 /// How the customer pays. Every kind shares the state machine; kind-specific data
 /// lives here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Instrument {
     /// A dynamic QRIS, paid once for exactly its amount.
-    Qris {
-        content: String,
-        terminal_id: Option<String>,
-    },
+    Qris { content: String, terminal_id: Option<String> },
+    /// A virtual account at a bank.
+    VirtualAccount(Box<VirtualAccount>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VirtualAccount {
+    /// The bank channel, e.g. `BCA` or `BCA-POLYTRON`.
+    pub channel: String,
+    pub number: String,
+    pub billing_name: String,
+    pub description: String,
+    /// The merchant's order details, kept to be echoed in inquiries and callbacks.
+    pub order: serde_json::Value,
 }
 
 /// Who paid, as the acquirer reports it.
@@ -75,11 +121,21 @@ pub struct Payment {
     pub merchant_id: MerchantId,
     /// The gateway's reference (SNAP `referenceNo`).
     pub reference_no: String,
-    /// The merchant's reference (SNAP `partnerReferenceNo`), unique per merchant.
+    /// The merchant's reference (SNAP `partnerReferenceNo`, PG3 `external_id`), unique
+    /// per merchant.
     pub merchant_reference: String,
+    /// The merchant's order id (PG3 `order_id`), not unique.
+    pub order_id: Option<String>,
+    pub face: Face,
     /// Hash of the creating request, to tell a retry from a different request.
     pub fingerprint: String,
+    /// The exact amount, the partial total, or 0 for an open amount.
     pub amount: i64,
+    pub rule: AmountRule,
+    /// Keeps accepting payments after the first one.
+    pub multi_use: bool,
+    /// Money received so far.
+    pub received: i64,
     pub refunded: i64,
     /// The stored state; see [`Payment::state_at`] for the effective one.
     pub state: PaymentState,
@@ -88,6 +144,7 @@ pub struct Payment {
     pub payer: Option<Payer>,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+    /// When the latest payment was received.
     pub paid_at: Option<Timestamp>,
     pub canceled_at: Option<Timestamp>,
     /// Bumped by every change; stores update only the version they read.
@@ -105,8 +162,58 @@ impl Payment {
     }
 
     pub fn refundable(&self) -> i64 {
-        self.amount - self.refunded
+        self.received - self.refunded
     }
+
+    /// What a customer paying now would be asked for: the exact amount, an open
+    /// amount's minimum, or a partial payment's remainder.
+    pub fn amount_due(&self) -> i64 {
+        match self.rule {
+            AmountRule::Exact => self.amount,
+            AmountRule::Open { minimum } => minimum.max(1),
+            AmountRule::Partial => self.amount - self.received,
+        }
+    }
+
+    pub fn virtual_account(&self) -> Option<&VirtualAccount> {
+        match &self.instrument {
+            Instrument::VirtualAccount(va) => Some(va),
+            Instrument::Qris { .. } => None,
+        }
+    }
+
+    /// Whether a payment of `amount` completes this payment, or why it is refused.
+    fn accept(&self, amount: i64) -> Result<bool, DomainError> {
+        match self.rule {
+            AmountRule::Exact if amount != self.amount => {
+                Err(DomainError::AmountMismatch { expected: self.amount, offered: amount })
+            }
+            AmountRule::Exact => Ok(!self.multi_use),
+            AmountRule::Open { minimum } if amount < minimum.max(1) => {
+                Err(DomainError::AmountOutOfRange { offered: amount, minimum: minimum.max(1), maximum: None })
+            }
+            AmountRule::Open { .. } => Ok(!self.multi_use),
+            AmountRule::Partial => {
+                let remaining = self.amount - self.received;
+                if amount < 1 || amount > remaining {
+                    return Err(DomainError::AmountOutOfRange {
+                        offered: amount,
+                        minimum: 1,
+                        maximum: Some(remaining),
+                    });
+                }
+                Ok(amount == remaining)
+            }
+        }
+    }
+}
+
+/// A payment received, as the acquirer reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub amount: i64,
+    pub paid_at: Timestamp,
+    pub payer: Payer,
 }
 
 /// Something that happens to a payment.
@@ -139,8 +246,13 @@ pub struct Refund {
 /// What the merchant must be told after a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NoticeKind {
-    Paid,
-    Refunded { amount: i64 },
+    /// A payment of `amount` was received.
+    Paid {
+        amount: i64,
+    },
+    Refunded {
+        amount: i64,
+    },
 }
 
 /// A notification to deliver: the payment as it stood right after the change,
@@ -155,49 +267,27 @@ pub struct Notice {
 /// The result of applying an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transition {
-    /// The payment moves to `next`; `refunded` is the new refunded total.
-    Changed {
-        next: PaymentState,
-        refunded: i64,
-        notify: Option<NoticeKind>,
-    },
+    /// The payment moves to `next` with new `received` and `refunded` totals.
+    Changed { next: PaymentState, received: i64, refunded: i64, notify: Option<NoticeKind> },
     /// The event was already applied (a repeated cancel): nothing to write.
     Unchanged,
 }
 
 /// The state machine. Every API family and the acquirer go through here.
-pub fn transition(
-    payment: &Payment,
-    event: &Event,
-    now: Timestamp,
-) -> Result<Transition, DomainError> {
+pub fn transition(payment: &Payment, event: &Event, now: Timestamp) -> Result<Transition, DomainError> {
     use PaymentState::*;
     let state = payment.state_at(now);
     let refused = |action| Err(DomainError::InvalidState { action, state });
+    let (received, refunded) = (payment.received, payment.refunded);
+    let to = |next, notify| Ok(Transition::Changed { next, received, refunded, notify });
     match (state, event) {
         (Pending, Event::Pay { amount, .. }) => {
-            if *amount != payment.amount {
-                return Err(DomainError::AmountMismatch {
-                    expected: payment.amount,
-                    offered: *amount,
-                });
-            }
-            Ok(Transition::Changed {
-                next: Paid,
-                refunded: 0,
-                notify: Some(NoticeKind::Paid),
-            })
+            let next = if payment.accept(*amount)? { Paid } else { Pending };
+            let received = received + amount;
+            Ok(Transition::Changed { next, received, refunded, notify: Some(NoticeKind::Paid { amount: *amount }) })
         }
-        (Pending, Event::Cancel) => Ok(Transition::Changed {
-            next: Canceled,
-            refunded: 0,
-            notify: None,
-        }),
-        (Pending, Event::Expire) => Ok(Transition::Changed {
-            next: Expired,
-            refunded: 0,
-            notify: None,
-        }),
+        (Pending, Event::Cancel) => to(Canceled, None),
+        (Pending, Event::Expire) => to(Expired, None),
         (Pending, Event::Refund { .. }) => refused(Action::Refund),
 
         (Paid | PartiallyRefunded, Event::Refund { amount }) => {
@@ -206,31 +296,17 @@ pub fn transition(
             if amount <= 0 || amount > refundable {
                 return Err(DomainError::RefundExceedsBalance { refundable });
             }
-            let refunded = payment.refunded + amount;
-            let next = if refunded == payment.amount {
-                Refunded
-            } else {
-                PartiallyRefunded
-            };
-            Ok(Transition::Changed {
-                next,
-                refunded,
-                notify: Some(NoticeKind::Refunded { amount }),
-            })
+            let refunded = refunded + amount;
+            let next = if refunded == received { Refunded } else { PartiallyRefunded };
+            Ok(Transition::Changed { next, received, refunded, notify: Some(NoticeKind::Refunded { amount }) })
         }
-        (Refunded, Event::Refund { .. }) => {
-            Err(DomainError::RefundExceedsBalance { refundable: 0 })
-        }
+        (Refunded, Event::Refund { .. }) => Err(DomainError::RefundExceedsBalance { refundable: 0 }),
 
         (Canceled, Event::Cancel) => Ok(Transition::Unchanged),
 
-        (Paid | PartiallyRefunded | Refunded | Canceled | Expired, Event::Pay { .. }) => {
-            refused(Action::Pay)
-        }
+        (Paid | PartiallyRefunded | Refunded | Canceled | Expired, Event::Pay { .. }) => refused(Action::Pay),
         (Paid | PartiallyRefunded | Refunded | Expired, Event::Cancel) => refused(Action::Cancel),
-        (Paid | PartiallyRefunded | Refunded | Canceled | Expired, Event::Expire) => {
-            refused(Action::Expire)
-        }
+        (Paid | PartiallyRefunded | Refunded | Canceled | Expired, Event::Expire) => refused(Action::Expire),
         (Canceled | Expired, Event::Refund { .. }) => refused(Action::Refund),
     }
 }
@@ -242,19 +318,22 @@ mod tests {
     const AMOUNT: i64 = 1_500_000;
 
     fn payment(state: PaymentState, refunded: i64) -> Payment {
+        let paid = !matches!(state, PaymentState::Pending | PaymentState::Canceled | PaymentState::Expired);
         Payment {
             id: PaymentId(uuid::Uuid::nil()),
             merchant_id: MerchantId(1),
             reference_no: "R1".into(),
             merchant_reference: "M1".into(),
+            order_id: None,
+            face: Face::Snap,
             fingerprint: String::new(),
             amount: AMOUNT,
+            rule: AmountRule::Exact,
+            multi_use: false,
+            received: if paid { AMOUNT } else { 0 },
             refunded,
             state,
-            instrument: Instrument::Qris {
-                content: String::new(),
-                terminal_id: None,
-            },
+            instrument: Instrument::Qris { content: String::new(), terminal_id: None },
             callback_url: "https://m.example/cb".into(),
             payer: None,
             created_at: 0,
@@ -266,156 +345,73 @@ mod tests {
     }
 
     fn pay(amount: i64) -> Event {
-        Event::Pay {
-            amount,
-            payer: Payer::default(),
-        }
+        Event::Pay { amount, payer: Payer::default() }
+    }
+
+    fn changed(
+        next: PaymentState,
+        received: i64,
+        refunded: i64,
+        notify: Option<NoticeKind>,
+    ) -> Result<Transition, DomainError> {
+        Ok(Transition::Changed { next, received, refunded, notify })
     }
 
     #[test]
     fn table_of_transitions() {
         use PaymentState::*;
-        let changed = |next, refunded, notify| {
-            Ok(Transition::Changed {
-                next,
-                refunded,
-                notify,
-            })
-        };
         let invalid = |action, state| Err(DomainError::InvalidState { action, state });
+        let paid = |amount| Some(NoticeKind::Paid { amount });
+        let refund = |amount| Some(NoticeKind::Refunded { amount });
         let cases: Vec<(PaymentState, i64, Event, Result<Transition, DomainError>)> = vec![
-            (
-                Pending,
-                0,
-                pay(AMOUNT),
-                changed(Paid, 0, Some(NoticeKind::Paid)),
-            ),
-            (
-                Pending,
-                0,
-                pay(AMOUNT - 1),
-                Err(DomainError::AmountMismatch {
-                    expected: AMOUNT,
-                    offered: AMOUNT - 1,
-                }),
-            ),
-            (Pending, 0, Event::Cancel, changed(Canceled, 0, None)),
-            (Pending, 0, Event::Expire, changed(Expired, 0, None)),
-            (
-                Pending,
-                0,
-                Event::Refund { amount: None },
-                invalid(Action::Refund, Pending),
-            ),
+            (Pending, 0, pay(AMOUNT), changed(Paid, AMOUNT, 0, paid(AMOUNT))),
+            (Pending, 0, pay(AMOUNT - 1), Err(DomainError::AmountMismatch { expected: AMOUNT, offered: AMOUNT - 1 })),
+            (Pending, 0, Event::Cancel, changed(Canceled, 0, 0, None)),
+            (Pending, 0, Event::Expire, changed(Expired, 0, 0, None)),
+            (Pending, 0, Event::Refund { amount: None }, invalid(Action::Refund, Pending)),
             (Paid, 0, pay(AMOUNT), invalid(Action::Pay, Paid)),
             (Paid, 0, Event::Cancel, invalid(Action::Cancel, Paid)),
             (Paid, 0, Event::Expire, invalid(Action::Expire, Paid)),
+            (Paid, 0, Event::Refund { amount: Some(100) }, changed(PartiallyRefunded, AMOUNT, 100, refund(100))),
+            (Paid, 0, Event::Refund { amount: None }, changed(Refunded, AMOUNT, AMOUNT, refund(AMOUNT))),
             (
                 Paid,
                 0,
-                Event::Refund { amount: Some(100) },
-                changed(
-                    PartiallyRefunded,
-                    100,
-                    Some(NoticeKind::Refunded { amount: 100 }),
-                ),
-            ),
-            (
-                Paid,
-                0,
-                Event::Refund { amount: None },
-                changed(
-                    Refunded,
-                    AMOUNT,
-                    Some(NoticeKind::Refunded { amount: AMOUNT }),
-                ),
-            ),
-            (
-                Paid,
-                0,
-                Event::Refund {
-                    amount: Some(AMOUNT + 1),
-                },
+                Event::Refund { amount: Some(AMOUNT + 1) },
                 Err(DomainError::RefundExceedsBalance { refundable: AMOUNT }),
             ),
             (
                 PartiallyRefunded,
                 100,
-                Event::Refund {
-                    amount: Some(AMOUNT - 100),
-                },
-                changed(
-                    Refunded,
-                    AMOUNT,
-                    Some(NoticeKind::Refunded {
-                        amount: AMOUNT - 100,
-                    }),
-                ),
+                Event::Refund { amount: Some(AMOUNT - 100) },
+                changed(Refunded, AMOUNT, AMOUNT, refund(AMOUNT - 100)),
             ),
             (
                 PartiallyRefunded,
                 100,
-                Event::Refund {
-                    amount: Some(AMOUNT),
-                },
-                Err(DomainError::RefundExceedsBalance {
-                    refundable: AMOUNT - 100,
-                }),
+                Event::Refund { amount: Some(AMOUNT) },
+                Err(DomainError::RefundExceedsBalance { refundable: AMOUNT - 100 }),
             ),
-            (
-                PartiallyRefunded,
-                100,
-                Event::Cancel,
-                invalid(Action::Cancel, PartiallyRefunded),
-            ),
+            (PartiallyRefunded, 100, Event::Cancel, invalid(Action::Cancel, PartiallyRefunded)),
             (
                 Refunded,
                 AMOUNT,
                 Event::Refund { amount: Some(1) },
                 Err(DomainError::RefundExceedsBalance { refundable: 0 }),
             ),
-            (
-                Refunded,
-                AMOUNT,
-                Event::Cancel,
-                invalid(Action::Cancel, Refunded),
-            ),
-            (
-                Refunded,
-                AMOUNT,
-                pay(AMOUNT),
-                invalid(Action::Pay, Refunded),
-            ),
+            (Refunded, AMOUNT, Event::Cancel, invalid(Action::Cancel, Refunded)),
+            (Refunded, AMOUNT, pay(AMOUNT), invalid(Action::Pay, Refunded)),
             (Canceled, 0, Event::Cancel, Ok(Transition::Unchanged)),
             (Canceled, 0, pay(AMOUNT), invalid(Action::Pay, Canceled)),
-            (
-                Canceled,
-                0,
-                Event::Refund { amount: None },
-                invalid(Action::Refund, Canceled),
-            ),
-            (
-                Canceled,
-                0,
-                Event::Expire,
-                invalid(Action::Expire, Canceled),
-            ),
+            (Canceled, 0, Event::Refund { amount: None }, invalid(Action::Refund, Canceled)),
+            (Canceled, 0, Event::Expire, invalid(Action::Expire, Canceled)),
             (Expired, 0, pay(AMOUNT), invalid(Action::Pay, Expired)),
             (Expired, 0, Event::Cancel, invalid(Action::Cancel, Expired)),
             (Expired, 0, Event::Expire, invalid(Action::Expire, Expired)),
-            (
-                Expired,
-                0,
-                Event::Refund { amount: None },
-                invalid(Action::Refund, Expired),
-            ),
+            (Expired, 0, Event::Refund { amount: None }, invalid(Action::Refund, Expired)),
         ];
         for (state, refunded, event, expected) in cases {
-            assert_eq!(
-                transition(&payment(state, refunded), &event, 0),
-                expected,
-                "{state:?} + {event:?}"
-            );
+            assert_eq!(transition(&payment(state, refunded), &event, 0), expected, "{state:?} + {event:?}");
         }
     }
 
@@ -426,44 +422,106 @@ mod tests {
         assert_eq!(p.state_at(1_000), PaymentState::Expired);
         assert_eq!(
             transition(&p, &pay(AMOUNT), 1_000),
-            Err(DomainError::InvalidState {
-                action: Action::Pay,
-                state: PaymentState::Expired
-            })
+            Err(DomainError::InvalidState { action: Action::Pay, state: PaymentState::Expired })
+        );
+        assert_eq!(payment(PaymentState::Paid, 0).state_at(5_000), PaymentState::Paid);
+    }
+
+    #[test]
+    fn multi_use_exact_amounts_keep_accepting() {
+        let mut p = payment(PaymentState::Pending, 0);
+        p.multi_use = true;
+        assert_eq!(
+            transition(&p, &pay(AMOUNT), 0),
+            changed(PaymentState::Pending, AMOUNT, 0, Some(NoticeKind::Paid { amount: AMOUNT }))
+        );
+        p.received = AMOUNT;
+        assert_eq!(
+            transition(&p, &pay(AMOUNT), 0),
+            changed(PaymentState::Pending, 2 * AMOUNT, 0, Some(NoticeKind::Paid { amount: AMOUNT }))
+        );
+        assert!(matches!(transition(&p, &pay(AMOUNT + 1), 0), Err(DomainError::AmountMismatch { .. })));
+        assert_eq!(transition(&p, &Event::Cancel, 0), changed(PaymentState::Canceled, AMOUNT, 0, None));
+    }
+
+    #[test]
+    fn open_amounts_take_anything_from_the_minimum() {
+        let mut p = payment(PaymentState::Pending, 0);
+        (p.amount, p.rule, p.multi_use) = (0, AmountRule::Open { minimum: 1_000_000 }, true);
+        assert_eq!(
+            transition(&p, &pay(999_999), 0),
+            Err(DomainError::AmountOutOfRange { offered: 999_999, minimum: 1_000_000, maximum: None })
         );
         assert_eq!(
-            payment(PaymentState::Paid, 0).state_at(5_000),
-            PaymentState::Paid
+            transition(&p, &pay(7_654_321), 0),
+            changed(PaymentState::Pending, 7_654_321, 0, Some(NoticeKind::Paid { amount: 7_654_321 }))
+        );
+        p.multi_use = false;
+        assert_eq!(
+            transition(&p, &pay(1_000_000), 0),
+            changed(PaymentState::Paid, 1_000_000, 0, Some(NoticeKind::Paid { amount: 1_000_000 }))
         );
     }
 
-    /// Replays random event sequences through the machine: money is never paid twice,
-    /// refunds never exceed the payment, and terminal states stay terminal.
+    #[test]
+    fn partial_payments_add_up_to_the_total() {
+        let mut p = payment(PaymentState::Pending, 0);
+        (p.rule, p.multi_use) = (AmountRule::Partial, true);
+        assert_eq!(
+            transition(&p, &pay(500_000), 0),
+            changed(PaymentState::Pending, 500_000, 0, Some(NoticeKind::Paid { amount: 500_000 }))
+        );
+        p.received = 500_000;
+        assert_eq!(
+            transition(&p, &pay(1_000_001), 0),
+            Err(DomainError::AmountOutOfRange { offered: 1_000_001, minimum: 1, maximum: Some(1_000_000) })
+        );
+        assert!(transition(&p, &pay(0), 0).is_err());
+        assert_eq!(
+            transition(&p, &pay(1_000_000), 0),
+            changed(PaymentState::Paid, AMOUNT, 0, Some(NoticeKind::Paid { amount: 1_000_000 }))
+        );
+    }
+
+    /// Replays random event sequences on every kind of payment: money received never
+    /// passes the total where there is one, refunds never exceed what was received,
+    /// and nothing is received once the payment is finished.
     #[test]
     fn random_sequences_keep_the_money_invariants() {
         use proptest::prelude::*;
         let event = prop_oneof![
-            (0i64..=2).prop_map(|d| pay(AMOUNT - 1 + d)),
+            (0i64..=3).prop_map(|d| pay(AMOUNT / 2 - 1 + d * AMOUNT / 4)),
+            Just(pay(AMOUNT)),
             Just(Event::Cancel),
             Just(Event::Expire),
             proptest::option::of(1i64..=AMOUNT).prop_map(|amount| Event::Refund { amount }),
         ];
-        proptest!(|(events in proptest::collection::vec(event, 0..24))| {
+        let kind = prop_oneof![
+            Just((AmountRule::Exact, false)),
+            Just((AmountRule::Exact, true)),
+            Just((AmountRule::Open { minimum: AMOUNT / 2 }, true)),
+            Just((AmountRule::Partial, true)),
+        ];
+        proptest!(|((rule, multi_use) in kind, events in proptest::collection::vec(event, 0..24))| {
             let mut p = payment(PaymentState::Pending, 0);
-            let mut payments = 0;
+            (p.rule, p.multi_use) = (rule, multi_use);
             for event in &events {
-                if let Ok(Transition::Changed { next, refunded, notify }) = transition(&p, event, 0) {
-                    if notify == Some(NoticeKind::Paid) {
-                        payments += 1;
+                let before = p.state;
+                if let Ok(Transition::Changed { next, received, refunded, notify }) = transition(&p, event, 0) {
+                    prop_assert!(received >= p.received && refunded >= p.refunded);
+                    if matches!(notify, Some(NoticeKind::Paid { .. })) {
+                        prop_assert_eq!(before, PaymentState::Pending, "money only enters a pending payment");
                     }
-                    prop_assert!(refunded >= p.refunded);
-                    prop_assert!(matches!(p.state, PaymentState::Pending) || !matches!(next, PaymentState::Canceled | PaymentState::Expired));
-                    p.state = next;
-                    p.refunded = refunded;
+                    if matches!(next, PaymentState::Canceled | PaymentState::Expired) {
+                        prop_assert_eq!(before, PaymentState::Pending);
+                    }
+                    (p.state, p.received, p.refunded) = (next, received, refunded);
                 }
-                prop_assert!(payments <= 1);
-                prop_assert!(p.refunded <= p.amount);
-                prop_assert!(p.refunded == 0 || payments == 1);
+                prop_assert!(p.refunded <= p.received);
+                if rule == AmountRule::Partial || !multi_use {
+                    prop_assert!(rule != AmountRule::Exact || p.received <= p.amount);
+                    prop_assert!(rule != AmountRule::Partial || p.received <= p.amount);
+                }
             }
         });
     }

@@ -10,13 +10,11 @@ use ::time::{Duration, OffsetDateTime};
 pub type Timestamp = i64;
 
 pub fn to_datetime(at: Timestamp) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)
-        .expect("timestamps stay within time's range")
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000).expect("timestamps stay within time's range")
 }
 
 pub fn from_datetime(at: OffsetDateTime) -> Timestamp {
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000)
-        .expect("timestamps stay within i64 milliseconds")
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).expect("timestamps stay within i64 milliseconds")
 }
 
 /// The system clock plus a skew that only tests change, so expiry can be observed
@@ -37,8 +35,7 @@ impl Clock {
 
     /// Moves this clock (and every clone of it) forward.
     pub fn advance(&self, by: Duration) {
-        let ms =
-            i64::try_from(by.whole_milliseconds()).expect("a test skew fits in i64 milliseconds");
+        let ms = i64::try_from(by.whole_milliseconds()).expect("a test skew fits in i64 milliseconds");
         self.skew_ms.fetch_add(ms, Ordering::Relaxed);
     }
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use crate::api::snap::notify;
+use crate::api::{pg3, snap};
 use crate::config::CallbackConfig;
-use crate::domain::{Clock, Instrument, Timestamp};
+use crate::domain::{Clock, Face, Timestamp};
 use crate::store::{AttemptResult, Delivery, Store};
 
 /// One HTTP request to a merchant, fully built and signed.
@@ -88,56 +88,30 @@ impl Worker {
         let now = self.clock.now();
         let result = match self.send(&delivery, now).await {
             Ok(status) if (200..300).contains(&status) => AttemptResult::Delivered { status },
-            Ok(status) => self.failure(
-                &delivery,
-                Some(status),
-                format!("merchant answered HTTP {status}"),
-                now,
-            ),
+            Ok(status) => self.failure(&delivery, Some(status), format!("merchant answered HTTP {status}"), now),
             Err(error) => self.failure(&delivery, None, error, now),
         };
         match &result {
             AttemptResult::Delivered { status } => {
                 tracing::info!(delivery = delivery.id, status, "notification delivered")
             }
-            AttemptResult::Failed {
-                error, retry_at, ..
-            } => {
-                tracing::warn!(
-                    delivery = delivery.id,
-                    error,
-                    will_retry = retry_at.is_some(),
-                    "notification failed"
-                )
+            AttemptResult::Failed { error, retry_at, .. } => {
+                tracing::warn!(delivery = delivery.id, error, will_retry = retry_at.is_some(), "notification failed")
             }
         }
-        if let Err(e) = self
-            .store
-            .finish_delivery(delivery.id, result, self.clock.now())
-            .await
-        {
+        if let Err(e) = self.store.finish_delivery(delivery.id, result, self.clock.now()).await {
             // The lease will expire and the delivery will be tried again.
             tracing::error!(delivery = delivery.id, error = ?e, "cannot record a delivery attempt");
         }
     }
 
-    fn failure(
-        &self,
-        delivery: &Delivery,
-        status: Option<u16>,
-        error: String,
-        now: Timestamp,
-    ) -> AttemptResult {
+    fn failure(&self, delivery: &Delivery, status: Option<u16>, error: String, now: Timestamp) -> AttemptResult {
         let retry_at = self
             .config
             .retry_delays_ms
             .get(delivery.attempts as usize)
             .map(|delay| now.saturating_add(i64::try_from(*delay).unwrap_or(i64::MAX)));
-        AttemptResult::Failed {
-            status,
-            error,
-            retry_at,
-        }
+        AttemptResult::Failed { status, error, retry_at }
     }
 
     async fn send(&self, delivery: &Delivery, now: Timestamp) -> Result<u16, String> {
@@ -147,27 +121,16 @@ impl Worker {
             .await
             .map_err(|e| e.to_string())?
             .ok_or("the merchant no longer exists")?;
-        let request = match delivery.notice.payment.instrument {
-            Instrument::Qris { .. } => notify::request(
-                &delivery.notice,
-                &merchant,
-                delivery.id,
-                delivery.attempts,
-                now,
-            ),
+        let notice = &delivery.notice;
+        let request = match notice.payment.face {
+            Face::Snap => snap::notify::request(notice, &merchant, delivery.id, delivery.attempts, now),
+            Face::Pg3 => pg3::callback::request(notice, &merchant),
         };
-        let mut builder = self
-            .http
-            .post(&request.url)
-            .header("Content-Type", "application/json");
+        let mut builder = self.http.post(&request.url).header("Content-Type", "application/json");
         for (name, value) in &request.headers {
             builder = builder.header(*name, value);
         }
-        let response = builder
-            .body(request.body)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
+        let response = builder.body(request.body).send().await.map_err(|e| e.to_string())?;
         Ok(response.status().as_u16())
     }
 }

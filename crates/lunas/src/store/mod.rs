@@ -7,7 +7,7 @@ mod sqlite;
 use async_trait::async_trait;
 
 use crate::domain::{
-    DomainError, Event, Merchant, MerchantId, NewMerchant, Notice, Payment, Refund, Timestamp,
+    DomainError, Event, Merchant, MerchantId, NewMerchant, Notice, Payment, PaymentId, Receipt, Refund, Timestamp,
 };
 
 pub use sqlite::SqliteStore;
@@ -40,15 +40,23 @@ pub struct RequestId {
 /// How a command finds its payment.
 #[derive(Debug, Clone)]
 pub enum PaymentRef {
-    /// A merchant naming its own payment by both references; another merchant's
-    /// payment is simply not found.
-    Merchant {
-        merchant_id: MerchantId,
-        reference_no: String,
-        merchant_reference: String,
-    },
-    /// The acquirer naming a payment by the gateway's reference.
-    Acquirer { reference_no: String },
+    /// A merchant naming its own payment; another merchant's is simply not found.
+    Merchant { merchant_id: MerchantId, key: MerchantKey },
+    /// The acquirer naming a payment by the gateway's reference or transaction id.
+    Acquirer { reference: String },
+    /// A bank transfer to a virtual-account number that is live now.
+    VirtualAccount { number: String, now: Timestamp },
+}
+
+/// How a merchant names one of its payments.
+#[derive(Debug, Clone)]
+pub enum MerchantKey {
+    /// SNAP: `referenceNo` and `partnerReferenceNo`, both of which must match.
+    Snap { reference_no: String, merchant_reference: String },
+    /// PG3: `transaction_id`, `external_id` and `order_id`, all of which must match.
+    Pg3 { transaction_id: PaymentId, merchant_reference: String, order_id: String },
+    /// The merchant's own reference alone.
+    Reference(String),
 }
 
 /// Applies one event to one payment.
@@ -63,10 +71,9 @@ pub struct PaymentCommand {
 /// The outcome of a payment command.
 #[derive(Debug, Clone)]
 pub struct Applied {
-    /// The payment after the command.
+    /// The payment after the command (unchanged when the event had already been
+    /// applied, as with a repeated cancel).
     pub payment: Payment,
-    /// False when the event had already been applied (a repeated cancel).
-    pub changed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -138,27 +145,22 @@ pub trait Store: Send + Sync + 'static {
         merchant_id: MerchantId,
         expires_at: Timestamp,
     ) -> StoreResult<()>;
-    async fn merchant_for_token(
-        &self,
-        token_hash: &str,
-        now: Timestamp,
-    ) -> StoreResult<Option<MerchantId>>;
+    async fn merchant_for_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<MerchantId>>;
 
-    /// Records the request id and creates the payment. A merchant reference already
-    /// used yields `DuplicateReference` (same fingerprint) or `InconsistentRequest`.
-    async fn create_payment(&self, payment: Payment, request_id: RequestId)
-    -> StoreResult<Payment>;
+    /// Records the request id (if any) and creates the payment, claiming its
+    /// virtual-account number. A merchant reference already used yields
+    /// `DuplicateReference` (same fingerprint) or `InconsistentRequest`; a number held by
+    /// a live virtual account yields `NumberInUse`.
+    async fn create_payment(&self, payment: Payment, request_id: Option<RequestId>) -> StoreResult<Payment>;
 
     /// Reads a payment without recording anything.
     async fn payment(&self, payment: PaymentRef) -> StoreResult<Payment>;
 
+    /// Reads a payment and its latest `limit` receipts, newest first.
+    async fn payment_history(&self, payment: PaymentRef, limit: u32) -> StoreResult<(Payment, Vec<Receipt>)>;
+
     /// Records the request id and reads the payment.
-    async fn query_payment(
-        &self,
-        payment: PaymentRef,
-        request_id: RequestId,
-        now: Timestamp,
-    ) -> StoreResult<Payment>;
+    async fn query_payment(&self, payment: PaymentRef, request_id: RequestId, now: Timestamp) -> StoreResult<Payment>;
 
     /// Records the request id (if any), runs the state machine and writes the change
     /// with its outbox row.
@@ -169,18 +171,8 @@ pub trait Store: Send + Sync + 'static {
     async fn refund(&self, command: RefundCommand) -> StoreResult<Refunded>;
 
     /// Leases up to `limit` due notifications until `lease_until`.
-    async fn claim_deliveries(
-        &self,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
-    ) -> StoreResult<Vec<Delivery>>;
-    async fn finish_delivery(
-        &self,
-        id: i64,
-        result: AttemptResult,
-        now: Timestamp,
-    ) -> StoreResult<()>;
+    async fn claim_deliveries(&self, now: Timestamp, lease_until: Timestamp, limit: u32) -> StoreResult<Vec<Delivery>>;
+    async fn finish_delivery(&self, id: i64, result: AttemptResult, now: Timestamp) -> StoreResult<()>;
     async fn list_outbox(&self, undelivered_only: bool) -> StoreResult<Vec<OutboxEntry>>;
     /// Makes a delivery due now again, including one whose attempts ran out.
     async fn resend(&self, id: i64, now: Timestamp) -> StoreResult<bool>;

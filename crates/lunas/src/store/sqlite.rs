@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::*;
-use crate::domain::{Instrument, NoticeKind, PaymentId, PaymentState, Transition, transition};
+use crate::domain::{
+    AmountRule, Face, Instrument, NoticeKind, Payer, PaymentId, PaymentState, Receipt, Transition, transition,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -38,10 +38,7 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await
             .with_context(|| format!("cannot open {url}"))?;
-        MIGRATOR
-            .run(&writer)
-            .await
-            .context("migrating the SQLite database")?;
+        MIGRATOR.run(&writer).await.context("migrating the SQLite database")?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
@@ -72,8 +69,7 @@ fn merchant_from_row(row: &SqliteRow) -> Result<Merchant, sqlx::Error> {
 }
 
 fn decode_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, sqlx::Error> {
-    serde_json::from_str(text)
-        .map_err(|e| sqlx::Error::Decode(format!("bad {what} column: {e}").into()))
+    serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(format!("bad {what} column: {e}").into()))
 }
 
 fn encode_json<T: serde::Serialize>(value: &T) -> String {
@@ -85,16 +81,22 @@ fn payment_from_row(row: &SqliteRow) -> Result<Payment, sqlx::Error> {
     let state: String = row.try_get("state")?;
     let instrument: String = row.try_get("instrument")?;
     let payer: Option<String> = row.try_get("payer")?;
+    let face: String = row.try_get("face")?;
+    let rule: String = row.try_get("rule")?;
     Ok(Payment {
         id: PaymentId(uuid::Uuid::parse_str(&id).map_err(|e| sqlx::Error::Decode(e.into()))?),
         merchant_id: MerchantId(row.try_get("merchant_id")?),
         reference_no: row.try_get("reference_no")?,
         merchant_reference: row.try_get("merchant_reference")?,
+        order_id: row.try_get("order_id")?,
+        face: Face::parse(&face).ok_or_else(|| sqlx::Error::Decode(format!("bad face {face}").into()))?,
         fingerprint: row.try_get("fingerprint")?,
         amount: row.try_get("amount")?,
+        rule: decode_json::<AmountRule>(&rule, "rule")?,
+        multi_use: row.try_get("multi_use")?,
+        received: row.try_get("received")?,
         refunded: row.try_get("refunded")?,
-        state: PaymentState::parse(&state)
-            .ok_or_else(|| sqlx::Error::Decode(format!("bad state {state}").into()))?,
+        state: PaymentState::parse(&state).ok_or_else(|| sqlx::Error::Decode(format!("bad state {state}").into()))?,
         instrument: decode_json::<Instrument>(&instrument, "instrument")?,
         callback_url: row.try_get("callback_url")?,
         payer: payer.map(|p| decode_json(&p, "payer")).transpose()?,
@@ -117,11 +119,7 @@ fn refund_from_row(row: &SqliteRow) -> Result<Refund, sqlx::Error> {
     })
 }
 
-async fn record_request_id(
-    conn: &mut SqliteConnection,
-    request: &RequestId,
-    now: Timestamp,
-) -> StoreResult<()> {
+async fn record_request_id(conn: &mut SqliteConnection, request: &RequestId, now: Timestamp) -> StoreResult<()> {
     let inserted = sqlx::query(
         "INSERT INTO request_ids (merchant_id, day, request_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
     )
@@ -138,50 +136,116 @@ async fn record_request_id(
 }
 
 async fn find_payment(conn: &mut SqliteConnection, target: &PaymentRef) -> StoreResult<Payment> {
-    let row = match target {
-        PaymentRef::Merchant { merchant_id, reference_no, merchant_reference } => {
+    let query = match target {
+        PaymentRef::Merchant { merchant_id, key: MerchantKey::Snap { reference_no, merchant_reference } } => {
             sqlx::query("SELECT * FROM payments WHERE reference_no = ? AND merchant_id = ? AND merchant_reference = ?")
                 .bind(reference_no)
                 .bind(merchant_id.0)
                 .bind(merchant_reference)
-                .fetch_optional(&mut *conn)
-                .await?
         }
-        PaymentRef::Acquirer { reference_no } => {
-            sqlx::query("SELECT * FROM payments WHERE reference_no = ?")
-                .bind(reference_no)
-                .fetch_optional(&mut *conn)
-                .await?
+        PaymentRef::Merchant { merchant_id, key: MerchantKey::Pg3 { transaction_id, merchant_reference, order_id } } => {
+            sqlx::query(
+                "SELECT * FROM payments WHERE id = ? AND merchant_id = ? AND merchant_reference = ? AND order_id = ?",
+            )
+            .bind(transaction_id.0.to_string())
+            .bind(merchant_id.0)
+            .bind(merchant_reference)
+            .bind(order_id)
         }
+        PaymentRef::Merchant { merchant_id, key: MerchantKey::Reference(merchant_reference) } => {
+            sqlx::query("SELECT * FROM payments WHERE merchant_id = ? AND merchant_reference = ?")
+                .bind(merchant_id.0)
+                .bind(merchant_reference)
+        }
+        PaymentRef::Acquirer { reference } => {
+            sqlx::query("SELECT * FROM payments WHERE reference_no = ? OR id = ?").bind(reference).bind(reference)
+        }
+        PaymentRef::VirtualAccount { number, now } => sqlx::query(
+            "SELECT p.* FROM va_numbers v JOIN payments p ON p.id = v.payment_id WHERE v.number = ? AND v.live_until > ?",
+        )
+        .bind(number)
+        .bind(*now),
     };
-    let row = row.ok_or(DomainError::NotFound)?;
+    let row = query.fetch_optional(&mut *conn).await?.ok_or(DomainError::NotFound)?;
     Ok(payment_from_row(&row)?)
 }
 
-/// Writes a transition decided by the state machine, guarded by the version read.
-async fn write_change(
+/// Writes what the state machine decided: the new state and totals (guarded by the
+/// version read), the receipt of a payment, and the release of a finished virtual
+/// account's number. Returns the payment as it now stands.
+async fn write_transition(
     conn: &mut SqliteConnection,
     before: &Payment,
-    after: &Payment,
-) -> StoreResult<()> {
+    event: &Event,
+    (next, received, refunded): (PaymentState, i64, i64),
+    now: Timestamp,
+) -> StoreResult<Payment> {
+    let mut after = before.clone();
+    (after.state, after.received, after.refunded) = (next, received, refunded);
+    after.version += 1;
+    match event {
+        Event::Pay { payer, .. } => {
+            after.paid_at = Some(now);
+            after.payer = Some(payer.clone());
+        }
+        Event::Cancel => after.canceled_at = Some(now),
+        Event::Expire => after.expires_at = after.expires_at.min(now),
+        Event::Refund { .. } => {}
+    }
     let updated = sqlx::query(
-        "UPDATE payments SET state = ?, refunded = ?, payer = ?, paid_at = ?, canceled_at = ?, version = version + 1
+        "UPDATE payments SET state = ?, received = ?, refunded = ?, payer = ?, paid_at = ?, canceled_at = ?,
+                            expires_at = ?, version = version + 1
          WHERE id = ? AND version = ?",
     )
     .bind(after.state.as_str())
+    .bind(after.received)
     .bind(after.refunded)
     .bind(after.payer.as_ref().map(encode_json))
     .bind(after.paid_at)
     .bind(after.canceled_at)
+    .bind(after.expires_at)
     .bind(before.id.0.to_string())
     .bind(before.version)
     .execute(&mut *conn)
     .await?;
     if updated.rows_affected() != 1 {
-        return Err(StoreError::Internal(anyhow::anyhow!(
-            "payment {} changed underneath a locked transaction",
-            before.reference_no
-        )));
+        return Err(anyhow::anyhow!("payment {} changed underneath a locked transaction", before.reference_no).into());
+    }
+    if let Event::Pay { amount, payer } = event {
+        sqlx::query("INSERT INTO receipts (payment_id, amount, paid_at, payer) VALUES (?, ?, ?, ?)")
+            .bind(after.id.0.to_string())
+            .bind(*amount)
+            .bind(now)
+            .bind(encode_json(payer))
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let Some(va) = after.virtual_account().filter(|_| after.state != PaymentState::Pending) {
+        sqlx::query("UPDATE va_numbers SET live_until = MIN(live_until, ?) WHERE number = ? AND payment_id = ?")
+            .bind(now)
+            .bind(&va.number)
+            .bind(after.id.0.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(after)
+}
+
+/// Claims a virtual-account number unless a live virtual account holds it.
+async fn claim_number(conn: &mut SqliteConnection, payment: &Payment, number: &str) -> StoreResult<()> {
+    let claimed = sqlx::query(
+        "INSERT INTO va_numbers (number, payment_id, live_until) VALUES (?, ?, ?)
+         ON CONFLICT (number) DO UPDATE SET payment_id = excluded.payment_id, live_until = excluded.live_until
+         WHERE va_numbers.live_until <= ?",
+    )
+    .bind(number)
+    .bind(payment.id.0.to_string())
+    .bind(payment.expires_at)
+    .bind(payment.created_at)
+    .execute(&mut *conn)
+    .await?;
+    if claimed.rows_affected() == 0 {
+        return Err(DomainError::NumberInUse.into());
     }
     Ok(())
 }
@@ -200,30 +264,6 @@ async fn enqueue(conn: &mut SqliteConnection, notice: &Notice, now: Timestamp) -
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// The payment as it stands after `event` moved it to `next`.
-fn advance(
-    before: &Payment,
-    event: &Event,
-    next: PaymentState,
-    refunded: i64,
-    now: Timestamp,
-) -> Payment {
-    let mut after = before.clone();
-    after.state = next;
-    after.refunded = refunded;
-    after.version += 1;
-    match event {
-        Event::Pay { payer, .. } => {
-            after.paid_at = Some(now);
-            after.payer = Some(payer.clone());
-        }
-        Event::Cancel => after.canceled_at = Some(now),
-        Event::Expire => after.expires_at = after.expires_at.min(now),
-        Event::Refund { .. } => {}
-    }
-    after
 }
 
 #[async_trait]
@@ -247,13 +287,8 @@ impl Store for SqliteStore {
     }
 
     async fn list_merchants(&self) -> StoreResult<Vec<Merchant>> {
-        let rows = sqlx::query("SELECT * FROM merchants ORDER BY id")
-            .fetch_all(&self.reader)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(merchant_from_row)
-            .collect::<Result<_, _>>()?)
+        let rows = sqlx::query("SELECT * FROM merchants ORDER BY id").fetch_all(&self.reader).await?;
+        Ok(rows.iter().map(merchant_from_row).collect::<Result<_, _>>()?)
     }
 
     async fn merchant_by_partner_id(&self, partner_id: &str) -> StoreResult<Option<Merchant>> {
@@ -265,10 +300,7 @@ impl Store for SqliteStore {
     }
 
     async fn merchant(&self, id: MerchantId) -> StoreResult<Option<Merchant>> {
-        let row = sqlx::query("SELECT * FROM merchants WHERE id = ?")
-            .bind(id.0)
-            .fetch_optional(&self.reader)
-            .await?;
+        let row = sqlx::query("SELECT * FROM merchants WHERE id = ?").bind(id.0).fetch_optional(&self.reader).await?;
         Ok(row.as_ref().map(merchant_from_row).transpose()?)
     }
 
@@ -284,65 +316,61 @@ impl Store for SqliteStore {
             .bind(expires_at - 86_400_000)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO access_tokens (token_hash, merchant_id, expires_at) VALUES (?, ?, ?)",
-        )
-        .bind(token_hash)
-        .bind(merchant_id.0)
-        .bind(expires_at)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("INSERT INTO access_tokens (token_hash, merchant_id, expires_at) VALUES (?, ?, ?)")
+            .bind(token_hash)
+            .bind(merchant_id.0)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn merchant_for_token(
-        &self,
-        token_hash: &str,
-        now: Timestamp,
-    ) -> StoreResult<Option<MerchantId>> {
-        let row = sqlx::query(
-            "SELECT merchant_id FROM access_tokens WHERE token_hash = ? AND expires_at > ?",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.reader)
-        .await?;
-        Ok(row
-            .map(|r| r.try_get("merchant_id").map(MerchantId))
-            .transpose()?)
+    async fn merchant_for_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<MerchantId>> {
+        let row = sqlx::query("SELECT merchant_id FROM access_tokens WHERE token_hash = ? AND expires_at > ?")
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.map(|r| r.try_get("merchant_id").map(MerchantId)).transpose()?)
     }
 
-    async fn create_payment(&self, p: Payment, request_id: RequestId) -> StoreResult<Payment> {
+    async fn create_payment(&self, p: Payment, request_id: Option<RequestId>) -> StoreResult<Payment> {
         let mut tx = self.begin().await?;
-        record_request_id(&mut tx, &request_id, p.created_at).await?;
-        let existing = sqlx::query(
-            "SELECT fingerprint FROM payments WHERE merchant_id = ? AND merchant_reference = ?",
-        )
-        .bind(p.merchant_id.0)
-        .bind(&p.merchant_reference)
-        .fetch_optional(&mut *tx)
-        .await?;
+        if let Some(request_id) = &request_id {
+            record_request_id(&mut tx, request_id, p.created_at).await?;
+        }
+        let existing = sqlx::query("SELECT fingerprint FROM payments WHERE merchant_id = ? AND merchant_reference = ?")
+            .bind(p.merchant_id.0)
+            .bind(&p.merchant_reference)
+            .fetch_optional(&mut *tx)
+            .await?;
         if let Some(row) = existing {
             let fingerprint: String = row.try_get("fingerprint")?;
-            return Err(if fingerprint == p.fingerprint {
+            let error = if fingerprint == p.fingerprint {
                 DomainError::DuplicateReference
             } else {
                 DomainError::InconsistentRequest
-            }
-            .into());
+            };
+            return Err(error.into());
         }
         sqlx::query(
-            "INSERT INTO payments (id, merchant_id, reference_no, merchant_reference, fingerprint, amount, refunded, state,
-                                   instrument, callback_url, payer, created_at, expires_at, paid_at, canceled_at, version)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO payments (id, merchant_id, reference_no, merchant_reference, order_id, face, fingerprint, amount,
+                                   rule, multi_use, received, refunded, state, instrument, callback_url, payer,
+                                   created_at, expires_at, paid_at, canceled_at, version)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(p.id.0.to_string())
         .bind(p.merchant_id.0)
         .bind(&p.reference_no)
         .bind(&p.merchant_reference)
+        .bind(&p.order_id)
+        .bind(p.face.as_str())
         .bind(&p.fingerprint)
         .bind(p.amount)
+        .bind(encode_json(&p.rule))
+        .bind(p.multi_use)
+        .bind(p.received)
         .bind(p.refunded)
         .bind(p.state.as_str())
         .bind(encode_json(&p.instrument))
@@ -355,6 +383,9 @@ impl Store for SqliteStore {
         .bind(p.version)
         .execute(&mut *tx)
         .await?;
+        if let Some(va) = p.virtual_account() {
+            claim_number(&mut tx, &p, &va.number).await?;
+        }
         tx.commit().await?;
         Ok(p)
     }
@@ -364,12 +395,31 @@ impl Store for SqliteStore {
         find_payment(&mut conn, &target).await
     }
 
-    async fn query_payment(
-        &self,
-        target: PaymentRef,
-        request_id: RequestId,
-        now: Timestamp,
-    ) -> StoreResult<Payment> {
+    async fn payment_history(&self, target: PaymentRef, limit: u32) -> StoreResult<(Payment, Vec<Receipt>)> {
+        let mut tx = self.reader.begin().await?;
+        let payment = find_payment(&mut tx, &target).await?;
+        let rows =
+            sqlx::query("SELECT amount, paid_at, payer FROM receipts WHERE payment_id = ? ORDER BY id DESC LIMIT ?")
+                .bind(payment.id.0.to_string())
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await?;
+        let receipts = rows
+            .iter()
+            .map(|row| {
+                let payer: String = row.try_get("payer")?;
+                Ok(Receipt {
+                    amount: row.try_get("amount")?,
+                    paid_at: row.try_get("paid_at")?,
+                    payer: decode_json::<Payer>(&payer, "payer")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        tx.commit().await?;
+        Ok((payment, receipts))
+    }
+
+    async fn query_payment(&self, target: PaymentRef, request_id: RequestId, now: Timestamp) -> StoreResult<Payment> {
         let mut tx = self.begin().await?;
         record_request_id(&mut tx, &request_id, now).await?;
         let payment = find_payment(&mut tx, &target).await?;
@@ -383,51 +433,30 @@ impl Store for SqliteStore {
             record_request_id(&mut tx, request_id, command.now).await?;
         }
         let before = find_payment(&mut tx, &command.payment).await?;
-        let (next, refunded, notify) = match transition(&before, &command.event, command.now)? {
+        let (next, received, refunded, notify) = match transition(&before, &command.event, command.now)? {
             Transition::Unchanged => {
                 tx.commit().await?;
-                return Ok(Applied {
-                    payment: before,
-                    changed: false,
-                });
+                return Ok(Applied { payment: before });
             }
-            Transition::Changed {
-                next,
-                refunded,
-                notify,
-            } => (next, refunded, notify),
+            Transition::Changed { next, received, refunded, notify } => (next, received, refunded, notify),
         };
-        let after = advance(&before, &command.event, next, refunded, command.now);
-        write_change(&mut tx, &before, &after).await?;
+        let after = write_transition(&mut tx, &before, &command.event, (next, received, refunded), command.now).await?;
         if let Some(kind) = notify {
-            enqueue(
-                &mut tx,
-                &Notice {
-                    kind,
-                    payment: after.clone(),
-                    refund: None,
-                },
-                command.now,
-            )
-            .await?;
+            enqueue(&mut tx, &Notice { kind, payment: after.clone(), refund: None }, command.now).await?;
         }
         tx.commit().await?;
-        Ok(Applied {
-            payment: after,
-            changed: true,
-        })
+        Ok(Applied { payment: after })
     }
 
     async fn refund(&self, c: RefundCommand) -> StoreResult<Refunded> {
         let mut tx = self.begin().await?;
         record_request_id(&mut tx, &c.request_id, c.now).await?;
         let before = find_payment(&mut tx, &c.payment).await?;
-        let existing =
-            sqlx::query("SELECT * FROM refunds WHERE merchant_id = ? AND merchant_refund_no = ?")
-                .bind(before.merchant_id.0)
-                .bind(&c.merchant_refund_no)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let existing = sqlx::query("SELECT * FROM refunds WHERE merchant_id = ? AND merchant_refund_no = ?")
+            .bind(before.merchant_id.0)
+            .bind(&c.merchant_refund_no)
+            .fetch_optional(&mut *tx)
+            .await?;
         if let Some(row) = existing {
             let refund = refund_from_row(&row)?;
             let payment_id: String = row.try_get("payment_id")?;
@@ -436,18 +465,13 @@ impl Store for SqliteStore {
             }
             // A retry: the request id is recorded, the refund is not repeated.
             tx.commit().await?;
-            return Ok(Refunded {
-                payment: before,
-                refund,
-            });
+            return Ok(Refunded { payment: before, refund });
         }
         let event = Event::Refund { amount: c.amount };
-        let (next, refunded) = match transition(&before, &event, c.now)? {
-            Transition::Changed { next, refunded, .. } => (next, refunded),
+        let (next, received, refunded) = match transition(&before, &event, c.now)? {
+            Transition::Changed { next, received, refunded, .. } => (next, received, refunded),
             Transition::Unchanged => {
-                return Err(
-                    anyhow::anyhow!("a refund left {} unchanged", before.reference_no).into(),
-                );
+                return Err(anyhow::anyhow!("a refund left {} unchanged", before.reference_no).into());
             }
         };
         let amount = refunded - before.refunded;
@@ -459,8 +483,7 @@ impl Store for SqliteStore {
             reason: c.reason,
             created_at: c.now,
         };
-        let after = advance(&before, &event, next, refunded, c.now);
-        write_change(&mut tx, &before, &after).await?;
+        let after = write_transition(&mut tx, &before, &event, (next, received, refunded), c.now).await?;
         sqlx::query(
             "INSERT INTO refunds (refund_no, payment_id, merchant_id, merchant_refund_no, fingerprint, amount, reason, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -475,25 +498,14 @@ impl Store for SqliteStore {
         .bind(refund.created_at)
         .execute(&mut *tx)
         .await?;
-        let notice = Notice {
-            kind: NoticeKind::Refunded { amount },
-            payment: after.clone(),
-            refund: Some(refund.clone()),
-        };
+        let notice =
+            Notice { kind: NoticeKind::Refunded { amount }, payment: after.clone(), refund: Some(refund.clone()) };
         enqueue(&mut tx, &notice, c.now).await?;
         tx.commit().await?;
-        Ok(Refunded {
-            payment: after,
-            refund,
-        })
+        Ok(Refunded { payment: after, refund })
     }
 
-    async fn claim_deliveries(
-        &self,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: u32,
-    ) -> StoreResult<Vec<Delivery>> {
+    async fn claim_deliveries(&self, now: Timestamp, lease_until: Timestamp, limit: u32) -> StoreResult<Vec<Delivery>> {
         let mut tx = self.begin().await?;
         let rows = sqlx::query(
             "UPDATE outbox SET locked_until = ?
@@ -526,12 +538,7 @@ impl Store for SqliteStore {
             .map_err(StoreError::from)
     }
 
-    async fn finish_delivery(
-        &self,
-        id: i64,
-        result: AttemptResult,
-        now: Timestamp,
-    ) -> StoreResult<()> {
+    async fn finish_delivery(&self, id: i64, result: AttemptResult, now: Timestamp) -> StoreResult<()> {
         let query = match &result {
             AttemptResult::Delivered { status } => sqlx::query(
                 "UPDATE outbox SET attempts = attempts + 1, delivered_at = ?, last_status = ?, last_error = NULL,
@@ -585,7 +592,9 @@ impl Store for SqliteStore {
 
     async fn resend(&self, id: i64, now: Timestamp) -> StoreResult<bool> {
         let updated = sqlx::query(
-            "UPDATE outbox SET next_attempt_at = ?, attempts = 0, locked_until = NULL WHERE id = ? AND delivered_at IS NULL",
+            // Attempts are kept (they number each attempt's X-EXTERNAL-ID): a resend is one
+            // more attempt, with no retries after it.
+            "UPDATE outbox SET next_attempt_at = ?, locked_until = NULL WHERE id = ? AND delivered_at IS NULL",
         )
         .bind(now)
         .bind(id)

@@ -14,13 +14,8 @@ fn generate_body(callback: &str) -> String {
 }
 
 async fn payment_count(app: &TestApp) -> usize {
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", app.db_path().display()))
-        .await
-        .unwrap();
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", app.db_path().display())).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments").fetch_one(&pool).await.unwrap();
     usize::try_from(count).unwrap()
 }
 
@@ -28,28 +23,12 @@ async fn payment_count(app: &TestApp) -> usize {
 async fn each_missing_header_is_named() {
     let app = TestApp::spawn().await;
     let body = generate_body("https://m.example/cb");
-    for name in [
-        "X-TIMESTAMP",
-        "X-SIGNATURE",
-        "X-PARTNER-ID",
-        "X-EXTERNAL-ID",
-        "CHANNEL-ID",
-        "Content-Type",
-    ] {
-        let headers: Vec<_> = app
-            .rsa_headers(&app.merchant, PATH, &body)
-            .into_iter()
-            .filter(|(n, _)| n != name)
-            .collect();
-        app.send(PATH, &body, &headers)
-            .await
-            .expect_message("4004702", &format!("Invalid Mandatory Field {name}"));
+    for name in ["X-TIMESTAMP", "X-SIGNATURE", "X-PARTNER-ID", "X-EXTERNAL-ID", "CHANNEL-ID", "Content-Type"] {
+        let headers: Vec<_> =
+            app.rsa_headers(&app.merchant, PATH, &body).into_iter().filter(|(n, _)| n != name).collect();
+        app.send(PATH, &body, &headers).await.expect_message("4004702", &format!("Invalid Mandatory Field {name}"));
     }
-    assert_eq!(
-        payment_count(&app).await,
-        0,
-        "refused requests change nothing"
-    );
+    assert_eq!(payment_count(&app).await, 0, "refused requests change nothing");
 }
 
 #[tokio::test]
@@ -66,9 +45,7 @@ async fn malformed_headers_are_format_errors() {
     for (name, value) in cases {
         let mut headers = app.rsa_headers(&app.merchant, PATH, &body);
         set_header(&mut headers, name, &value);
-        app.send(PATH, &body, &headers)
-            .await
-            .expect_message("4004701", &format!("Invalid Field Format {name}"));
+        app.send(PATH, &body, &headers).await.expect_message("4004701", &format!("Invalid Field Format {name}"));
     }
 }
 
@@ -77,19 +54,19 @@ async fn stale_or_future_timestamps_are_refused() {
     let app = TestApp::spawn().await;
     let body = generate_body("https://m.example/cb");
     for minutes in [-10, 10] {
-        let at = lunas_protocol::timestamp::format(
-            app.clock.now_datetime() + time::Duration::minutes(minutes),
-        );
-        let signature = merchant_key().sign_base64(
-            &lunas_protocol::crypto::asymmetric_string_to_sign("POST", PATH, body.as_bytes(), &at),
-        );
+        let at = lunas_protocol::timestamp::format(app.clock.now_datetime() + time::Duration::minutes(minutes));
+        let signature = merchant_key().sign_base64(&lunas_protocol::crypto::asymmetric_string_to_sign(
+            "POST",
+            PATH,
+            body.as_bytes(),
+            &at,
+        ));
         let mut headers = app.rsa_headers(&app.merchant, PATH, &body);
         set_header(&mut headers, "X-TIMESTAMP", &at);
         set_header(&mut headers, "X-SIGNATURE", &signature);
-        app.send(PATH, &body, &headers).await.expect_message(
-            "4014700",
-            "Unauthorized. X-TIMESTAMP is outside the accepted window",
-        );
+        app.send(PATH, &body, &headers)
+            .await
+            .expect_message("4014700", "Unauthorized. X-TIMESTAMP is outside the accepted window");
     }
 }
 
@@ -100,29 +77,20 @@ async fn signatures_are_checked_over_the_raw_body() {
 
     let mut tampered = app.rsa_headers(&app.merchant, PATH, &body);
     let changed = body.replace("15000.00", "15.00");
-    app.send(PATH, &changed, &tampered)
-        .await
-        .expect_message("4014700", "Unauthorized. Invalid X-SIGNATURE");
+    app.send(PATH, &changed, &tampered).await.expect_message("4014700", "Unauthorized. Invalid X-SIGNATURE");
 
     set_header(&mut tampered, "X-SIGNATURE", "bm90IGEgc2lnbmF0dXJl");
     app.send(PATH, &body, &tampered).await.expect("4014700");
 
     let mut unknown = app.rsa_headers(&app.merchant, PATH, &body);
     set_header(&mut unknown, "X-PARTNER-ID", "NOBODY");
-    app.send(PATH, &body, &unknown)
-        .await
-        .expect_message("4014700", "Unauthorized. Unknown X-PARTNER-ID");
+    app.send(PATH, &body, &unknown).await.expect_message("4014700", "Unauthorized. Unknown X-PARTNER-ID");
 
     // Signed by one merchant, presented as another.
     let mut impostor = app.rsa_headers(&app.merchant, PATH, &body);
     set_header(&mut impostor, "X-PARTNER-ID", &app.other.partner_id);
     let other_key = lunas_protocol::crypto::RsaPrivateKey::generate();
-    let sts = lunas_protocol::crypto::asymmetric_string_to_sign(
-        "POST",
-        PATH,
-        body.as_bytes(),
-        &impostor[1].1,
-    );
+    let sts = lunas_protocol::crypto::asymmetric_string_to_sign("POST", PATH, body.as_bytes(), &impostor[1].1);
     set_header(&mut impostor, "X-SIGNATURE", &other_key.sign_base64(&sts));
     app.send(PATH, &body, &impostor).await.expect("4014700");
     assert_eq!(payment_count(&app).await, 0);
@@ -131,8 +99,7 @@ async fn signatures_are_checked_over_the_raw_body() {
 #[tokio::test]
 async fn pretty_printed_bodies_verify_over_their_minified_form() {
     let app = TestApp::spawn().await;
-    let value: serde_json::Value =
-        serde_json::from_str(&generate_body("https://m.example/cb")).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&generate_body("https://m.example/cb")).unwrap();
     let pretty = serde_json::to_string_pretty(&value).unwrap();
     assert!(pretty.contains('\n'));
     let headers = app.rsa_headers(&app.merchant, PATH, &pretty);
@@ -150,14 +117,8 @@ async fn external_id_is_unique_per_merchant_per_day() {
     let second = generate_body("https://m.example/cb");
     let mut reused = app.rsa_headers(&app.merchant, PATH, &second);
     set_header(&mut reused, "X-EXTERNAL-ID", &external_id);
-    app.send(PATH, &second, &reused)
-        .await
-        .expect_message("4094700", "Conflict");
-    assert_eq!(
-        payment_count(&app).await,
-        1,
-        "the conflicting request created nothing"
-    );
+    app.send(PATH, &second, &reused).await.expect_message("4094700", "Conflict");
+    assert_eq!(payment_count(&app).await, 1, "the conflicting request created nothing");
 
     // Another merchant may use the same id.
     let mut other = app.rsa_headers(&app.other, PATH, &second);
@@ -190,15 +151,11 @@ async fn bodies_that_are_not_json_objects_are_bad_requests() {
     let app = TestApp::spawn().await;
     for body in ["", "[]", "{\"partnerReferenceNo\":", "null"] {
         let headers = app.rsa_headers(&app.merchant, PATH, body);
-        app.send(PATH, body, &headers)
-            .await
-            .expect_message("4004700", "Bad Request");
+        app.send(PATH, body, &headers).await.expect_message("4004700", "Bad Request");
     }
     let wrong_type = json!({"partnerReferenceNo": 12}).to_string();
     let headers = app.rsa_headers(&app.merchant, PATH, &wrong_type);
-    app.send(PATH, &wrong_type, &headers)
-        .await
-        .expect_message("4004701", "Invalid Field Format partnerReferenceNo");
+    app.send(PATH, &wrong_type, &headers).await.expect_message("4004701", "Invalid Field Format partnerReferenceNo");
 }
 
 #[tokio::test]
@@ -218,8 +175,5 @@ async fn merchants_without_a_public_key_must_use_tokens() {
     let body = generate_body("https://m.example/cb");
     app.send(PATH, &body, &app.rsa_headers(&merchant, PATH, &body))
         .await
-        .expect_message(
-            "4014700",
-            "Unauthorized. No public key registered for X-PARTNER-ID",
-        );
+        .expect_message("4014700", "Unauthorized. No public key registered for X-PARTNER-ID");
 }

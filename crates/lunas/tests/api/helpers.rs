@@ -37,18 +37,11 @@ static COUNTER: AtomicU64 = AtomicU64::new(1);
 
 /// A value never used before in this test run.
 pub fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}{}{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("{prefix}{}{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 pub fn test_config(database_url: String) -> Config {
-    let mut config = Config {
-        database_url,
-        ..Config::default()
-    };
+    let mut config = Config { database_url, ..Config::default() };
     config.callbacks.retry_delays_ms = vec![100, 100, 100];
     config.callbacks.poll_interval_ms = 50;
     config.callbacks.request_timeout_ms = 2_000;
@@ -68,14 +61,8 @@ impl TestApp {
         let clock = Clock::default();
         let app = start(config.clone(), clock.clone()).await;
         let store = &app.state.store;
-        let merchant = store
-            .create_merchant(new_merchant("Toko Contoh"))
-            .await
-            .expect("merchant");
-        let other = store
-            .create_merchant(new_merchant("Toko Lain"))
-            .await
-            .expect("merchant");
+        let merchant = store.create_merchant(new_merchant("Toko Contoh")).await.expect("merchant");
+        let other = store.create_merchant(new_merchant("Toko Lain")).await.expect("merchant");
         TestApp {
             base: format!("http://{}", app.addr),
             app: Some(app),
@@ -91,12 +78,7 @@ impl TestApp {
 
     /// Stops the server and starts a new one on the same database.
     pub async fn restart(&mut self) {
-        self.app
-            .take()
-            .expect("running")
-            .stop()
-            .await
-            .expect("clean stop");
+        self.app.take().expect("running").stop().await.expect("clean stop");
         let app = start(self.config.clone(), self.clock.clone()).await;
         self.base = format!("http://{}", app.addr);
         self.app = Some(app);
@@ -115,46 +97,25 @@ impl TestApp {
     }
 
     /// Headers of an asymmetrically signed SNAP call by `merchant`.
-    pub fn rsa_headers(
-        &self,
-        merchant: &Merchant,
-        path: &str,
-        body: &str,
-    ) -> Vec<(String, String)> {
+    pub fn rsa_headers(&self, merchant: &Merchant, path: &str, body: &str) -> Vec<(String, String)> {
         let timestamp = self.now();
-        let signature = merchant_key().sign_base64(&asymmetric_string_to_sign(
-            "POST",
-            path,
-            body.as_bytes(),
-            &timestamp,
-        ));
+        let signature =
+            merchant_key().sign_base64(&asymmetric_string_to_sign("POST", path, body.as_bytes(), &timestamp));
         base_headers(merchant, timestamp, signature)
     }
 
     /// Headers of a symmetrically signed SNAP call with `token`.
-    pub fn hmac_headers(
-        &self,
-        merchant: &Merchant,
-        token: &str,
-        path: &str,
-        body: &str,
-    ) -> Vec<(String, String)> {
+    pub fn hmac_headers(&self, merchant: &Merchant, token: &str, path: &str, body: &str) -> Vec<(String, String)> {
         let timestamp = self.now();
         let sts = symmetric_string_to_sign("POST", path, token, body.as_bytes(), &timestamp);
-        let mut headers = base_headers(
-            merchant,
-            timestamp,
-            hmac_sha512_base64(merchant.client_secret.as_bytes(), &sts),
-        );
+        let mut headers =
+            base_headers(merchant, timestamp, hmac_sha512_base64(merchant.client_secret.as_bytes(), &sts));
         headers.push(("Authorization".into(), format!("Bearer {token}")));
         headers
     }
 
     pub async fn send(&self, path: &str, body: &str, headers: &[(String, String)]) -> Snap {
-        let mut request = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .body(body.to_string());
+        let mut request = self.http.post(format!("{}{path}", self.base)).body(body.to_string());
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());
         }
@@ -168,14 +129,12 @@ impl TestApp {
 
     pub async fn call_as(&self, merchant: &Merchant, path: &str, body: &Value) -> Snap {
         let body = body.to_string();
-        self.send(path, &body, &self.rsa_headers(merchant, path, &body))
-            .await
+        self.send(path, &body, &self.rsa_headers(merchant, path, &body)).await
     }
 
     pub async fn access_token(&self, merchant: &Merchant) -> String {
         let timestamp = self.now();
-        let signature =
-            merchant_key().sign_base64(&token_string_to_sign(&merchant.partner_id, &timestamp));
+        let signature = merchant_key().sign_base64(&token_string_to_sign(&merchant.partner_id, &timestamp));
         let response = self
             .http
             .post(format!("{}/v1.0/access-token/b2b", self.base))
@@ -189,10 +148,7 @@ impl TestApp {
             .expect("token request");
         let snap = Snap::from(response).await;
         snap.expect("2007300");
-        snap.body["accessToken"]
-            .as_str()
-            .expect("token")
-            .to_string()
+        snap.body["accessToken"].as_str().expect("token").to_string()
     }
 
     /// Generates a QR for `amount` (a SNAP money string) and returns the response.
@@ -222,11 +178,7 @@ impl TestApp {
     }
 
     pub async fn pay(&self, qr: &Snap) -> (StatusCode, Value) {
-        self.sandbox(
-            "/sandbox/qris/pay",
-            json!({"qrContent": qr.body["qrContent"]}),
-        )
-        .await
+        self.sandbox("/sandbox/qris/pay", json!({"qrContent": qr.body["qrContent"]})).await
     }
 
     pub async fn query(&self, qr: &Snap) -> Snap {
@@ -255,11 +207,7 @@ pub fn cancel_body(qr: &Snap) -> Value {
     })
 }
 
-fn base_headers(
-    merchant: &Merchant,
-    timestamp: String,
-    signature: String,
-) -> Vec<(String, String)> {
+fn base_headers(merchant: &Merchant, timestamp: String, signature: String) -> Vec<(String, String)> {
     vec![
         ("Content-Type".into(), "application/json".into()),
         ("X-TIMESTAMP".into(), timestamp),
@@ -290,9 +238,7 @@ pub fn new_merchant(name: &str) -> NewMerchant {
 
 async fn start(config: Config, clock: Clock) -> App {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0");
-    App::start(config, listener, clock)
-        .await
-        .expect("app starts")
+    App::start(config, listener, clock).await.expect("app starts")
 }
 
 /// A SNAP answer.
@@ -310,12 +256,7 @@ impl Snap {
         let headers = response.headers().clone();
         let raw = response.text().await.expect("body");
         let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
-        Snap {
-            status,
-            headers,
-            body,
-            raw,
-        }
+        Snap { status, headers, body, raw }
     }
 
     pub fn code(&self) -> &str {
@@ -329,15 +270,8 @@ impl Snap {
     /// Asserts the response code, and that the HTTP status is its first three digits.
     pub fn expect(&self, code: &str) -> &Self {
         assert_eq!(self.code(), code, "unexpected answer: {}", self.raw);
-        assert_eq!(
-            self.status.to_string(),
-            code[..3],
-            "HTTP status must equal the code's first digits"
-        );
-        assert!(
-            self.headers.contains_key("x-timestamp"),
-            "SNAP answers carry X-TIMESTAMP"
-        );
+        assert_eq!(self.status.to_string(), code[..3], "HTTP status must equal the code's first digits");
+        assert!(self.headers.contains_key("x-timestamp"), "SNAP answers carry X-TIMESTAMP");
         self
     }
 
@@ -362,20 +296,9 @@ impl Received {
 
     /// Checks `X-SIGNATURE` as a merchant would (ifortepay.md §3.6).
     pub fn verify(&self, url: &str, client_secret: &str) -> bool {
-        let header = |name: &str| {
-            self.headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-        };
-        let sts = notification_string_to_sign(
-            url,
-            header("X-VERSION"),
-            &self.body,
-            header("X-TIMESTAMP"),
-        );
-        header("X-VERSION") == "v1"
-            && verify_hmac_sha512_base64(client_secret.as_bytes(), &sts, header("X-SIGNATURE"))
+        let header = |name: &str| self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let sts = notification_string_to_sign(url, header("X-VERSION"), &self.body, header("X-TIMESTAMP"));
+        header("X-VERSION") == "v1" && verify_hmac_sha512_base64(client_secret.as_bytes(), &sts, header("X-SIGNATURE"))
     }
 }
 
@@ -402,9 +325,7 @@ impl CallbackServer {
     pub async fn answering(statuses: &[u16]) -> CallbackServer {
         let state = Arc::new(CallbackState::default());
         state.script.lock().expect("lock").extend(statuses);
-        let app = axum::Router::new()
-            .route("/notify", axum::routing::post(receive))
-            .with_state(Arc::clone(&state));
+        let app = axum::Router::new().route("/notify", axum::routing::post(receive)).with_state(Arc::clone(&state));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0");
         let url = format!("http://{}/notify", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -425,30 +346,15 @@ impl CallbackServer {
                 return received;
             }
             if tokio::time::timeout_at(deadline, arrived).await.is_err() {
-                panic!(
-                    "expected {count} notifications, got {}",
-                    self.received().len()
-                );
+                panic!("expected {count} notifications, got {}", self.received().len());
             }
         }
     }
 }
 
-async fn receive(
-    State(state): State<Arc<CallbackState>>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> StatusCode {
-    state.received.lock().expect("lock").push(Received {
-        headers,
-        body: body.to_vec(),
-    });
-    let status = state
-        .script
-        .lock()
-        .expect("lock")
-        .pop_front()
-        .unwrap_or(200);
+async fn receive(State(state): State<Arc<CallbackState>>, headers: HeaderMap, body: axum::body::Bytes) -> StatusCode {
+    state.received.lock().expect("lock").push(Received { headers, body: body.to_vec() });
+    let status = state.script.lock().expect("lock").pop_front().unwrap_or(200);
     state.arrived.notify_waiters();
     StatusCode::from_u16(status).expect("status")
 }

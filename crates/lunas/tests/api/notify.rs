@@ -20,40 +20,21 @@ async fn paying_sends_a_signed_notification() {
 
     let received = callback.wait_for(1).await;
     let notification = &received[0];
-    assert!(
-        notification.verify(&callback.url, &app.merchant.client_secret),
-        "signature verifies"
-    );
+    assert!(notification.verify(&callback.url, &app.merchant.client_secret), "signature verifies");
     assert!(!notification.verify(&callback.url, &app.other.client_secret));
-    assert_eq!(
-        notification.headers["x-partner-id"],
-        app.merchant.partner_id.as_str()
-    );
+    assert_eq!(notification.headers["x-partner-id"], app.merchant.partner_id.as_str());
     let body = notification.json();
     assert_eq!(body["responseCode"], "2005200");
     assert_eq!(body["originalReferenceNo"], qr.body["referenceNo"]);
-    assert_eq!(
-        body["originalPartnerReferenceNo"],
-        qr.body["partnerReferenceNo"]
-    );
+    assert_eq!(body["originalPartnerReferenceNo"], qr.body["partnerReferenceNo"]);
     assert_eq!(body["latestTransactionStatus"], "00");
     assert_eq!(body["transactionStatusDesc"], "Success");
-    assert_eq!(
-        body["amount"],
-        json!({"value": "15000.00", "currency": "IDR"})
-    );
+    assert_eq!(body["amount"], json!({"value": "15000.00", "currency": "IDR"}));
     assert_eq!(body["additionalInfo"]["issuer"], "DANA");
     assert_eq!(body["additionalInfo"]["customerName"], "Budi");
-    assert_eq!(
-        body["additionalInfo"]["merchantId"],
-        app.merchant.partner_id.as_str()
-    );
+    assert_eq!(body["additionalInfo"]["merchantId"], app.merchant.partner_id.as_str());
     assert!(body["paidTime"].as_str().is_some());
-    assert_eq!(
-        lunas_protocol::minify::minify_json(&notification.body),
-        notification.body,
-        "sent minified"
-    );
+    assert_eq!(lunas_protocol::minify::minify_json(&notification.body), notification.body, "sent minified");
 
     let refund = app
         .call(
@@ -84,19 +65,9 @@ async fn a_failed_delivery_is_retried_until_it_succeeds() {
     app.pay(&qr).await;
     let received = callback.wait_for(3).await;
     let bodies: Vec<_> = received.iter().map(|r| r.body.clone()).collect();
-    assert!(
-        bodies.windows(2).all(|w| w[0] == w[1]),
-        "every attempt carries the same body"
-    );
-    assert!(
-        received
-            .iter()
-            .all(|r| r.verify(&callback.url, &app.merchant.client_secret))
-    );
-    let ids: std::collections::HashSet<_> = received
-        .iter()
-        .map(|r| r.headers["x-external-id"].clone())
-        .collect();
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "every attempt carries the same body");
+    assert!(received.iter().all(|r| r.verify(&callback.url, &app.merchant.client_secret)));
+    let ids: std::collections::HashSet<_> = received.iter().map(|r| r.headers["x-external-id"].clone()).collect();
     assert_eq!(ids.len(), 3, "each attempt has its own X-EXTERNAL-ID");
 
     // Delivered: nothing more arrives.

@@ -7,9 +7,7 @@ use crate::helpers::*;
 const CALLBACK: &str = "https://merchant.example/notify";
 
 fn decode_png(b64: &str) -> String {
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .expect("base64");
+    let png = base64::engine::general_purpose::STANDARD.decode(b64).expect("base64");
     let decoder = png::Decoder::new(std::io::Cursor::new(png));
     let mut reader = decoder.read_info().expect("png header");
     let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
@@ -42,11 +40,7 @@ async fn generate_returns_a_real_dynamic_qris_and_its_image() {
     let objects = qris::decode(content).expect("CRC verifies");
     let tag = |id: &str| objects.iter().find(|t| t.id == id).map(|t| t.value.clone());
     assert_eq!(tag("00").as_deref(), Some("01"));
-    assert_eq!(
-        tag("01").as_deref(),
-        Some("12"),
-        "dynamic point of initiation"
-    );
+    assert_eq!(tag("01").as_deref(), Some("12"), "dynamic point of initiation");
     assert_eq!(tag("52").as_deref(), Some("5999"));
     assert_eq!(tag("53").as_deref(), Some("360"));
     assert_eq!(tag("54").as_deref(), Some("15000"));
@@ -58,19 +52,11 @@ async fn generate_returns_a_real_dynamic_qris_and_its_image() {
     assert_eq!(account[0].value, "ID.CO.LUNAS.WWW");
     assert!(account[1].value.starts_with("9360") && account[1].value.len() == 19);
     let additional = qris::parse_tlv(&tag("62").unwrap()).unwrap();
-    assert!(
-        additional
-            .iter()
-            .any(|t| t.id == "05" && t.value == reference)
-    );
+    assert!(additional.iter().any(|t| t.id == "05" && t.value == reference));
     assert!(additional.iter().any(|t| t.id == "07" && t.value == "T001"));
     assert!(content.ends_with(&qris::crc16(&content[..content.len() - 4])));
 
-    assert_eq!(
-        decode_png(snap.body["qrImage"].as_str().unwrap()),
-        content,
-        "the image encodes qrContent"
-    );
+    assert_eq!(decode_png(snap.body["qrImage"].as_str().unwrap()), content, "the image encodes qrContent");
 }
 
 #[tokio::test]
@@ -83,9 +69,7 @@ async fn generate_validates_every_field() {
             "additionalInfo": {"callbackUrl": CALLBACK},
         })
     };
-    let in_minutes = |m: i64| {
-        lunas_protocol::timestamp::format(app.clock.now_datetime() + time::Duration::minutes(m))
-    };
+    let in_minutes = |m: i64| lunas_protocol::timestamp::format(app.clock.now_datetime() + time::Duration::minutes(m));
     type Mutation<'a> = Box<dyn Fn(&mut Value) + 'a>;
     let cases: Vec<(Mutation, &str, &str)> = vec![
         (
@@ -95,11 +79,7 @@ async fn generate_validates_every_field() {
             "4004702",
             "Invalid Mandatory Field partnerReferenceNo",
         ),
-        (
-            Box::new(|b| b["partnerReferenceNo"] = json!("INV-1")),
-            "4004701",
-            "Invalid Field Format partnerReferenceNo",
-        ),
+        (Box::new(|b| b["partnerReferenceNo"] = json!("INV-1")), "4004701", "Invalid Field Format partnerReferenceNo"),
         (
             Box::new(|b| b["partnerReferenceNo"] = json!("9".repeat(65))),
             "4004701",
@@ -112,36 +92,12 @@ async fn generate_validates_every_field() {
             "4004702",
             "Invalid Mandatory Field amount",
         ),
-        (
-            Box::new(|b| b["amount"]["value"] = json!("15000")),
-            "4004701",
-            "Invalid Field Format amount.value",
-        ),
-        (
-            Box::new(|b| b["amount"]["value"] = json!(15000)),
-            "4004701",
-            "Invalid Field Format amount.value",
-        ),
-        (
-            Box::new(|b| b["amount"]["value"] = json!("0.00")),
-            "4004701",
-            "Invalid Field Format amount.value",
-        ),
-        (
-            Box::new(|b| b["amount"]["currency"] = json!("USD")),
-            "4004701",
-            "Invalid Field Format amount.currency",
-        ),
-        (
-            Box::new(|b| b["amount"]["value"] = json!("10000000.01")),
-            "4034702",
-            "Exceeds Transaction Amount Limit",
-        ),
-        (
-            Box::new(|b| b["terminalId"] = json!("T".repeat(17))),
-            "4004701",
-            "Invalid Field Format terminalId",
-        ),
+        (Box::new(|b| b["amount"]["value"] = json!("15000")), "4004701", "Invalid Field Format amount.value"),
+        (Box::new(|b| b["amount"]["value"] = json!(15000)), "4004701", "Invalid Field Format amount.value"),
+        (Box::new(|b| b["amount"]["value"] = json!("0.00")), "4004701", "Invalid Field Format amount.value"),
+        (Box::new(|b| b["amount"]["currency"] = json!("USD")), "4004701", "Invalid Field Format amount.currency"),
+        (Box::new(|b| b["amount"]["value"] = json!("10000000.01")), "4034702", "Exceeds Transaction Amount Limit"),
+        (Box::new(|b| b["terminalId"] = json!("T".repeat(17))), "4004701", "Invalid Field Format terminalId"),
         (
             Box::new(move |b| b["validityPeriod"] = json!(in_minutes(5))),
             "4004701",
@@ -152,11 +108,7 @@ async fn generate_validates_every_field() {
             "4004701",
             "Invalid Field Format validityPeriod",
         ),
-        (
-            Box::new(|b| b["validityPeriod"] = json!("soon")),
-            "4004701",
-            "Invalid Field Format validityPeriod",
-        ),
+        (Box::new(|b| b["validityPeriod"] = json!("soon")), "4004701", "Invalid Field Format validityPeriod"),
         (
             Box::new(|b| {
                 b.as_object_mut().unwrap().remove("additionalInfo");
@@ -183,15 +135,11 @@ async fn generate_validates_every_field() {
     for (mutate, code, message) in cases {
         let mut body = base();
         mutate(&mut body);
-        app.call("/v1.0/qr/qr-mpm-generate", &body)
-            .await
-            .expect_message(code, message);
+        app.call("/v1.0/qr/qr-mpm-generate", &body).await.expect_message(code, message);
     }
     let mut thirty = base();
     thirty["validityPeriod"] = json!(in_minutes(30));
-    app.call("/v1.0/qr/qr-mpm-generate", &thirty)
-        .await
-        .expect("2004700");
+    app.call("/v1.0/qr/qr-mpm-generate", &thirty).await.expect("2004700");
 }
 
 #[tokio::test]
@@ -202,21 +150,13 @@ async fn partner_reference_is_unique_per_merchant() {
         "amount": {"value": "15000.00", "currency": "IDR"},
         "additionalInfo": {"callbackUrl": CALLBACK},
     });
-    app.call("/v1.0/qr/qr-mpm-generate", &body)
-        .await
-        .expect("2004700");
-    app.call("/v1.0/qr/qr-mpm-generate", &body)
-        .await
-        .expect_message("4094701", "Duplicate partnerReferenceNo");
+    app.call("/v1.0/qr/qr-mpm-generate", &body).await.expect("2004700");
+    app.call("/v1.0/qr/qr-mpm-generate", &body).await.expect_message("4094701", "Duplicate partnerReferenceNo");
     let mut different = body.clone();
     different["amount"]["value"] = json!("20000.00");
-    app.call("/v1.0/qr/qr-mpm-generate", &different)
-        .await
-        .expect_message("4044718", "Inconsistent Request");
+    app.call("/v1.0/qr/qr-mpm-generate", &different).await.expect_message("4044718", "Inconsistent Request");
     // Another merchant's references are its own.
-    app.call_as(&app.other, "/v1.0/qr/qr-mpm-generate", &body)
-        .await
-        .expect("2004700");
+    app.call_as(&app.other, "/v1.0/qr/qr-mpm-generate", &body).await.expect("2004700");
 }
 
 #[tokio::test]
@@ -229,10 +169,7 @@ async fn query_follows_the_payment_through_its_life() {
     assert_eq!(pending.body["latestTransactionStatus"], "01");
     assert_eq!(pending.body["transactionStatusDesc"], "Initiated");
     assert_eq!(pending.body["serviceCode"], "47");
-    assert_eq!(
-        pending.body["amount"],
-        json!({"value": "15000.00", "currency": "IDR"})
-    );
+    assert_eq!(pending.body["amount"], json!({"value": "15000.00", "currency": "IDR"}));
     assert!(pending.body.get("paidTime").is_none());
 
     assert_eq!(app.pay(&qr).await.0, 200);
@@ -259,9 +196,7 @@ async fn an_expired_qr_reports_expired_without_any_job() {
     status.expect("2005100");
     assert_eq!(status.body["latestTransactionStatus"], "07");
     assert_eq!(status.body["transactionStatusDesc"], "Expired");
-    app.cancel(&qr)
-        .await
-        .expect_message("4037700", "Transaction Expired");
+    app.cancel(&qr).await.expect_message("4037700", "Transaction Expired");
     let (code, _) = app.pay(&qr).await;
     assert_eq!(code, 409, "an expired QR cannot be paid");
 }
@@ -275,17 +210,11 @@ async fn query_checks_its_fields_and_the_owner() {
         "originalPartnerReferenceNo": qr.body["partnerReferenceNo"],
         "serviceCode": "51",
     });
-    app.call("/v1.0/qr/qr-mpm-query", &body)
-        .await
-        .expect_message("4005101", "Invalid Field Format serviceCode");
+    app.call("/v1.0/qr/qr-mpm-query", &body).await.expect_message("4005101", "Invalid Field Format serviceCode");
     body["serviceCode"] = json!("47");
-    app.call_as(&app.other, "/v1.0/qr/qr-mpm-query", &body)
-        .await
-        .expect_message("4045101", "Transaction Not Found");
+    app.call_as(&app.other, "/v1.0/qr/qr-mpm-query", &body).await.expect_message("4045101", "Transaction Not Found");
     body["originalPartnerReferenceNo"] = json!("SOMETHINGELSE");
-    app.call("/v1.0/qr/qr-mpm-query", &body)
-        .await
-        .expect("4045101");
+    app.call("/v1.0/qr/qr-mpm-query", &body).await.expect("4045101");
     body.as_object_mut().unwrap().remove("originalReferenceNo");
     app.call("/v1.0/qr/qr-mpm-query", &body)
         .await
@@ -303,17 +232,9 @@ async fn cancel_answers_as_the_seed_page_shows() {
         qr.body["referenceNo"].as_str().unwrap()
     );
     let path = "/v1.0/qr/qr-mpm-cancel";
-    let snap = app
-        .send(path, &seed, &app.rsa_headers(&app.merchant, path, &seed))
-        .await;
+    let snap = app.send(path, &seed, &app.rsa_headers(&app.merchant, path, &seed)).await;
     snap.expect_message("2007700", "Request has been processed successfully");
-    let keys: Vec<&str> = snap
-        .body
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: Vec<&str> = snap.body.as_object().unwrap().keys().map(String::as_str).collect();
     let order: Vec<usize> = [
         "responseCode",
         "responseMessage",
@@ -325,11 +246,7 @@ async fn cancel_answers_as_the_seed_page_shows() {
     .iter()
     .map(|k| snap.raw.find(&format!("\"{k}\"")).expect("field present"))
     .collect();
-    assert!(
-        order.windows(2).all(|w| w[0] < w[1]),
-        "fields in the seed's order: {}",
-        snap.raw
-    );
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "fields in the seed's order: {}", snap.raw);
     assert_eq!(keys.len(), 6);
     assert_eq!(snap.body["originalReferenceNo"], qr.body["referenceNo"]);
     assert_eq!(snap.body["additionalInfo"], json!({"type": "DYNAMIC"}));
@@ -350,9 +267,7 @@ async fn cancel_is_refused_once_paid_refunded_or_for_strangers() {
     let app = TestApp::spawn().await;
     let paid = app.generate("15000.00", CALLBACK).await;
     app.pay(&paid).await;
-    app.cancel(&paid)
-        .await
-        .expect_message("4057701", "Requested Opearation Is Not Allowed");
+    app.cancel(&paid).await.expect_message("4057701", "Requested Opearation Is Not Allowed");
 
     app.call(
         "/v1.0/qr/qr-mpm-refund",
@@ -371,11 +286,7 @@ async fn cancel_is_refused_once_paid_refunded_or_for_strangers() {
     app.call_as(&app.other, "/v1.0/qr/qr-mpm-cancel", &cancel_body(&open))
         .await
         .expect_message("4047701", "Transaction Not Found");
-    assert_eq!(
-        app.query(&open).await.body["latestTransactionStatus"],
-        "01",
-        "the stranger changed nothing"
-    );
+    assert_eq!(app.query(&open).await.body["latestTransactionStatus"], "01", "the stranger changed nothing");
 
     let mut static_type = cancel_body(&open);
     static_type["additionalInfo"]["type"] = json!("STATIC");
@@ -384,7 +295,5 @@ async fn cancel_is_refused_once_paid_refunded_or_for_strangers() {
         .expect_message("4007701", "Invalid Field Format additionalInfo.type");
     let mut no_reason = cancel_body(&open);
     no_reason.as_object_mut().unwrap().remove("reason");
-    app.call("/v1.0/qr/qr-mpm-cancel", &no_reason)
-        .await
-        .expect_message("4007702", "Invalid Mandatory Field reason");
+    app.call("/v1.0/qr/qr-mpm-cancel", &no_reason).await.expect_message("4007702", "Invalid Mandatory Field reason");
 }

@@ -14,11 +14,7 @@ async fn cancel_racing_a_payment_has_one_winner() {
         let (cancel, (pay_status, _)) = tokio::join!(app.cancel(&qr), app.pay(&qr));
         let canceled = cancel.code() == "2007700";
         let paid = pay_status == 200;
-        assert!(
-            canceled ^ paid,
-            "exactly one wins: cancel {} / pay {pay_status}",
-            cancel.raw
-        );
+        assert!(canceled ^ paid, "exactly one wins: cancel {} / pay {pay_status}", cancel.raw);
         let status = app.query(&qr).await;
         if paid {
             paid_wins += 1;

@@ -28,40 +28,22 @@ async fn refunds_only_what_was_paid() {
         .expect_message("4057801", "Requested Opearation Is Not Allowed");
     app.pay(&qr).await;
 
-    let first = app
-        .call(PATH, &refund_body(&qr, "RF1", Some("5000.00")))
-        .await;
+    let first = app.call(PATH, &refund_body(&qr, "RF1", Some("5000.00"))).await;
     first.expect_message("2007800", "Request has been processed successfully");
-    assert_eq!(
-        first.body["refundAmount"],
-        json!({"value": "5000.00", "currency": "IDR"})
-    );
+    assert_eq!(first.body["refundAmount"], json!({"value": "5000.00", "currency": "IDR"}));
     assert_eq!(first.body["partnerRefundNo"], "RF1");
     assert!(!first.body["refundNo"].as_str().unwrap().is_empty());
     assert_eq!(first.body["refundTime"].as_str().unwrap().len(), 25);
     let partly = app.query(&qr).await;
     assert_eq!(partly.body["latestTransactionStatus"], "04");
-    assert_eq!(
-        partly.body["additionalInfo"]["refundedAmount"]["value"],
-        "5000.00"
-    );
+    assert_eq!(partly.body["additionalInfo"]["refundedAmount"]["value"], "5000.00");
 
-    app.call(PATH, &refund_body(&qr, "RF2", Some("10000.01")))
-        .await
-        .expect_message("4037814", "Insufficient Funds");
+    app.call(PATH, &refund_body(&qr, "RF2", Some("10000.01"))).await.expect_message("4037814", "Insufficient Funds");
     let rest = app.call(PATH, &refund_body(&qr, "RF3", None)).await;
     rest.expect("2007800");
-    assert_eq!(
-        rest.body["refundAmount"]["value"], "10000.00",
-        "no amount refunds the remainder"
-    );
-    app.call(PATH, &refund_body(&qr, "RF4", Some("0.01")))
-        .await
-        .expect("4037814");
-    assert_eq!(
-        app.query(&qr).await.body["additionalInfo"]["refundedAmount"]["value"],
-        "15000.00"
-    );
+    assert_eq!(rest.body["refundAmount"]["value"], "10000.00", "no amount refunds the remainder");
+    app.call(PATH, &refund_body(&qr, "RF4", Some("0.01"))).await.expect("4037814");
+    assert_eq!(app.query(&qr).await.body["additionalInfo"]["refundedAmount"]["value"], "15000.00");
 }
 
 #[tokio::test]
@@ -69,28 +51,15 @@ async fn partner_refund_no_is_idempotent() {
     let app = TestApp::spawn().await;
     let qr = app.generate("15000.00", CALLBACK).await;
     app.pay(&qr).await;
-    let first = app
-        .call(PATH, &refund_body(&qr, "RF1", Some("5000.00")))
-        .await;
+    let first = app.call(PATH, &refund_body(&qr, "RF1", Some("5000.00"))).await;
     first.expect("2007800");
-    let again = app
-        .call(PATH, &refund_body(&qr, "RF1", Some("5000.00")))
-        .await;
+    let again = app.call(PATH, &refund_body(&qr, "RF1", Some("5000.00"))).await;
     again.expect("2007800");
     assert_eq!(again.body, first.body, "a retry gets the first answer");
-    assert_eq!(
-        app.query(&qr).await.body["additionalInfo"]["refundedAmount"]["value"],
-        "5000.00",
-        "refunded once"
-    );
+    assert_eq!(app.query(&qr).await.body["additionalInfo"]["refundedAmount"]["value"], "5000.00", "refunded once");
 
-    app.call(PATH, &refund_body(&qr, "RF1", Some("6000.00")))
-        .await
-        .expect_message("4047818", "Inconsistent Request");
-    assert_eq!(
-        app.query(&qr).await.body["additionalInfo"]["refundedAmount"]["value"],
-        "5000.00"
-    );
+    app.call(PATH, &refund_body(&qr, "RF1", Some("6000.00"))).await.expect_message("4047818", "Inconsistent Request");
+    assert_eq!(app.query(&qr).await.body["additionalInfo"]["refundedAmount"]["value"], "5000.00");
 }
 
 #[tokio::test]
@@ -100,22 +69,16 @@ async fn refund_validates_and_scopes() {
     app.pay(&qr).await;
     let mut no_number = refund_body(&qr, "RF1", Some("1.00"));
     no_number.as_object_mut().unwrap().remove("partnerRefundNo");
-    app.call(PATH, &no_number)
-        .await
-        .expect_message("4007802", "Invalid Mandatory Field partnerRefundNo");
+    app.call(PATH, &no_number).await.expect_message("4007802", "Invalid Mandatory Field partnerRefundNo");
     app.call(PATH, &refund_body(&qr, "RF1", Some("1")))
         .await
         .expect_message("4007801", "Invalid Field Format refundAmount.value");
-    app.call(PATH, &refund_body(&qr, "RF1", Some("0.00")))
-        .await
-        .expect("4007801");
+    app.call(PATH, &refund_body(&qr, "RF1", Some("0.00"))).await.expect("4007801");
     app.call_as(&app.other, PATH, &refund_body(&qr, "RF1", Some("1.00")))
         .await
         .expect_message("4047801", "Transaction Not Found");
 
     let expired = app.generate("15000.00", CALLBACK).await;
     app.clock.advance(time::Duration::minutes(20));
-    app.call(PATH, &refund_body(&expired, "RF9", Some("1.00")))
-        .await
-        .expect_message("4037800", "Transaction Expired");
+    app.call(PATH, &refund_body(&expired, "RF9", Some("1.00"))).await.expect_message("4037800", "Transaction Expired");
 }

@@ -53,9 +53,7 @@ impl Case {
             Case::Successful => 200,
             Case::BadRequest | Case::InvalidFieldFormat | Case::InvalidMandatoryField => 400,
             Case::Unauthorized | Case::InvalidToken => 401,
-            Case::TransactionExpired
-            | Case::ExceedsTransactionAmountLimit
-            | Case::InsufficientFunds => 403,
+            Case::TransactionExpired | Case::ExceedsTransactionAmountLimit | Case::InsufficientFunds => 403,
             Case::TransactionNotFound | Case::InconsistentRequest => 404,
             Case::OperationNotAllowed => 405,
             Case::Conflict | Case::DuplicatePartnerReferenceNo => 409,
@@ -134,13 +132,7 @@ impl ResponseCode {
 
 impl fmt::Display for ResponseCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}{:02}{:02}",
-            self.case.http_status(),
-            self.service.code(),
-            self.case.case_code()
-        )
+        write!(f, "{}{:02}{:02}", self.case.http_status(), self.service.code(), self.case.case_code())
     }
 }
 
@@ -153,34 +145,13 @@ mod tests {
 
     #[test]
     fn codes_compose_from_status_service_and_case() {
-        assert_eq!(
-            ResponseCode::new(Service::CancelQr, Case::Successful).to_string(),
-            "2007700"
-        );
-        assert_eq!(
-            ResponseCode::new(Service::AccessTokenB2b, Case::Successful).to_string(),
-            "2007300"
-        );
-        assert_eq!(
-            ResponseCode::new(Service::GenerateQr, Case::InvalidMandatoryField).to_string(),
-            "4004702"
-        );
-        assert_eq!(
-            ResponseCode::new(Service::RefundQr, Case::InconsistentRequest).to_string(),
-            "4047818"
-        );
-        assert_eq!(
-            ResponseCode::new(Service::RefundQr, Case::InsufficientFunds).to_string(),
-            "4037814"
-        );
-        assert_eq!(
-            ResponseCode::new(Service::QueryQr, Case::Conflict).to_string(),
-            "4095100"
-        );
-        assert_eq!(
-            ResponseCode::new(Service::CancelQr, Case::OperationNotAllowed).to_string(),
-            "4057701"
-        );
+        assert_eq!(ResponseCode::new(Service::CancelQr, Case::Successful).to_string(), "2007700");
+        assert_eq!(ResponseCode::new(Service::AccessTokenB2b, Case::Successful).to_string(), "2007300");
+        assert_eq!(ResponseCode::new(Service::GenerateQr, Case::InvalidMandatoryField).to_string(), "4004702");
+        assert_eq!(ResponseCode::new(Service::RefundQr, Case::InconsistentRequest).to_string(), "4047818");
+        assert_eq!(ResponseCode::new(Service::RefundQr, Case::InsufficientFunds).to_string(), "4037814");
+        assert_eq!(ResponseCode::new(Service::QueryQr, Case::Conflict).to_string(), "4095100");
+        assert_eq!(ResponseCode::new(Service::CancelQr, Case::OperationNotAllowed).to_string(), "4057701");
     }
 
     #[test]
@@ -212,9 +183,6 @@ mod tests {
     #[test]
     fn templated_messages_name_the_field() {
         let code = ResponseCode::new(Service::GenerateQr, Case::InvalidMandatoryField);
-        assert_eq!(
-            code.message(Some("partnerReferenceNo")),
-            "Invalid Mandatory Field partnerReferenceNo"
-        );
+        assert_eq!(code.message(Some("partnerReferenceNo")), "Invalid Mandatory Field partnerReferenceNo");
     }
 }

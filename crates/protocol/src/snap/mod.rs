@@ -26,18 +26,12 @@ pub struct Money {
 
 impl Money {
     pub fn idr(sen: i64) -> Self {
-        Self {
-            value: crate::money::format_snap_amount(sen),
-            currency: crate::money::IDR.to_string(),
-        }
+        Self { value: crate::money::format_snap_amount(sen), currency: crate::money::IDR.to_string() }
     }
 }
 
 /// Checks a mandatory money object and returns its amount in sen.
-pub fn validate_money(
-    money: &Option<MoneyIn>,
-    field: &str,
-) -> Result<i64, crate::validate::FieldError> {
+pub fn validate_money(money: &Option<MoneyIn>, field: &str) -> Result<i64, crate::validate::FieldError> {
     use crate::validate::{FieldError, ensure, required};
     let Some(money) = money else {
         return Err(FieldError::missing(field));
@@ -45,8 +39,7 @@ pub fn validate_money(
     let value = required(&money.value, &format!("{field}.value"), 19)?;
     let currency = required(&money.currency, &format!("{field}.currency"), 3)?;
     ensure(currency == crate::money::IDR, &format!("{field}.currency"))?;
-    crate::money::parse_snap_amount(value)
-        .ok_or_else(|| FieldError::format(format!("{field}.value")))
+    crate::money::parse_snap_amount(value).ok_or_else(|| FieldError::format(format!("{field}.value")))
 }
 
 /// The body of every SNAP answer that is not a success.

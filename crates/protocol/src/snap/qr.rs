@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Money, MoneyIn, validate_money};
 use crate::validate::{
-    FieldError, ensure, is_alphanumeric, is_digits, is_email, is_http_url, optional, required,
+    FieldError, ensure, is_alphanumeric, is_digits, is_email, is_http_url, is_printable_ascii, optional, required,
 };
 
 /// The only QR type iFortepay cancels.
@@ -118,21 +118,17 @@ impl GenerateQrRequest {
         let amount = validate_money(&self.amount, "amount")?;
         optional(&self.merchant_id, "merchantId", 64)?;
         let terminal_id = optional(&self.terminal_id, "terminalId", 16)?;
+        if let Some(terminal) = terminal_id {
+            // It is written into the QR, whose lengths count bytes.
+            ensure(is_printable_ascii(terminal), "terminalId")?;
+        }
         let validity_period = optional(&self.validity_period, "validityPeriod", 25)?
             .map(|v| crate::timestamp::parse(v).ok_or_else(|| FieldError::format("validityPeriod")))
             .transpose()?;
-        let info = self
-            .additional_info
-            .as_ref()
-            .ok_or_else(|| FieldError::missing("additionalInfo.callbackUrl"))?;
+        let info = self.additional_info.as_ref().ok_or_else(|| FieldError::missing("additionalInfo.callbackUrl"))?;
         let callback_url = required(&info.callback_url, "additionalInfo.callbackUrl", 1024)?;
         ensure(is_http_url(callback_url), "additionalInfo.callbackUrl")?;
-        let tip = info
-            .tip
-            .as_ref()
-            .map(TipIn::validate)
-            .transpose()?
-            .flatten();
+        let tip = info.tip.as_ref().map(TipIn::validate).transpose()?.flatten();
         if let Some(customer) = &info.customer_detail {
             customer.validate()?;
         }
@@ -158,7 +154,8 @@ impl TipIn {
             Some("02") => {
                 let value = required(&self.value, "additionalInfo.tip.value", 19)?;
                 crate::money::parse_snap_amount(value)
-                    .filter(|sen| *sen > 0)
+                    // The fee is written into QR tag 56, which holds at most 13 characters.
+                    .filter(|sen| *sen > 0 && crate::qris::format_qris_amount(*sen).len() <= 13)
                     .map(|sen| Some(Tip::Fixed(sen)))
                     .ok_or_else(|| FieldError::format("additionalInfo.tip.value"))
             }
@@ -175,11 +172,7 @@ impl CustomerDetailIn {
         if let Some(phone) = optional(&self.phone, "additionalInfo.customerDetail.phone", 30)? {
             ensure(is_digits(phone), "additionalInfo.customerDetail.phone")?;
         }
-        optional(
-            &self.full_name,
-            "additionalInfo.customerDetail.fullName",
-            100,
-        )?;
+        optional(&self.full_name, "additionalInfo.customerDetail.fullName", 100)?;
         Ok(())
     }
 }
@@ -201,9 +194,7 @@ fn validate_items(items: &[ItemDetailIn], amount: i64) -> Result<(), FieldError>
         }
     }
     match total {
-        Some(sum) if sum != amount && !items.is_empty() => {
-            Err(FieldError::format("additionalInfo.itemDetails"))
-        }
+        Some(sum) if sum != amount && !items.is_empty() => Err(FieldError::format("additionalInfo.itemDetails")),
         _ => Ok(()),
     }
 }
@@ -249,10 +240,7 @@ pub struct OriginalRefs {
 
 impl QueryQrRequest {
     pub fn validate(&self) -> Result<OriginalRefs, FieldError> {
-        let refs = original_refs(
-            &self.original_reference_no,
-            &self.original_partner_reference_no,
-        )?;
+        let refs = original_refs(&self.original_reference_no, &self.original_partner_reference_no)?;
         let service = required(&self.service_code, "serviceCode", 2)?;
         ensure(service == "47", "serviceCode")?;
         Ok(refs)
@@ -265,10 +253,7 @@ fn original_refs(
 ) -> Result<OriginalRefs, FieldError> {
     let partner = required(partner_reference_no, "originalPartnerReferenceNo", 64)?;
     let reference = required(reference_no, "originalReferenceNo", 64)?;
-    Ok(OriginalRefs {
-        reference_no: reference.to_string(),
-        partner_reference_no: partner.to_string(),
-    })
+    Ok(OriginalRefs { reference_no: reference.to_string(), partner_reference_no: partner.to_string() })
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -318,15 +303,9 @@ pub struct QrTypeInfo {
 
 impl CancelQrRequest {
     pub fn validate(&self) -> Result<OriginalRefs, FieldError> {
-        let refs = original_refs(
-            &self.original_reference_no,
-            &self.original_partner_reference_no,
-        )?;
+        let refs = original_refs(&self.original_reference_no, &self.original_partner_reference_no)?;
         required(&self.reason, "reason", 256)?;
-        let info = self
-            .additional_info
-            .as_ref()
-            .ok_or_else(|| FieldError::missing("additionalInfo"))?;
+        let info = self.additional_info.as_ref().ok_or_else(|| FieldError::missing("additionalInfo"))?;
         let kind = required(&info.kind, "additionalInfo.type", 16)?;
         ensure(kind == QR_TYPE_DYNAMIC, "additionalInfo.type")?;
         Ok(refs)
@@ -359,7 +338,9 @@ pub struct RefundQrRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidRefund {
-    pub original: OriginalRefs,
+    pub partner_reference_no: String,
+    /// Optional in SNAP's refund; when given it must match too.
+    pub reference_no: Option<String>,
     pub partner_refund_no: String,
     /// `None` refunds everything not yet refunded.
     pub amount: Option<i64>,
@@ -368,10 +349,8 @@ pub struct ValidRefund {
 
 impl RefundQrRequest {
     pub fn validate(&self) -> Result<ValidRefund, FieldError> {
-        let original = original_refs(
-            &self.original_reference_no,
-            &self.original_partner_reference_no,
-        )?;
+        let partner_reference_no = required(&self.original_partner_reference_no, "originalPartnerReferenceNo", 64)?;
+        let reference_no = optional(&self.original_reference_no, "originalReferenceNo", 64)?;
         let partner_refund_no = required(&self.partner_refund_no, "partnerRefundNo", 64)?;
         let amount = match &self.refund_amount {
             None => None,
@@ -383,7 +362,8 @@ impl RefundQrRequest {
         };
         let reason = optional(&self.reason, "reason", 256)?;
         Ok(ValidRefund {
-            original,
+            partner_reference_no: partner_reference_no.to_string(),
+            reference_no: reference_no.map(str::to_string),
             partner_refund_no: partner_refund_no.to_string(),
             amount,
             reason: reason.map(str::to_string),
@@ -454,9 +434,7 @@ mod tests {
     use crate::validate::{Problem, parse_body};
 
     fn generate(body: &str) -> Result<ValidGenerateQr, FieldError> {
-        parse_body::<GenerateQrRequest>(body.as_bytes())
-            .expect("parses")
-            .validate()
+        parse_body::<GenerateQrRequest>(body.as_bytes()).expect("parses").validate()
     }
 
     const GOOD: &str = r#"{"partnerReferenceNo":"INV001","amount":{"value":"15000.00","currency":"IDR"},"additionalInfo":{"callbackUrl":"https://m.example/cb"}}"#;
@@ -471,27 +449,43 @@ mod tests {
     #[test]
     fn generate_names_each_bad_field() {
         let cases = [
-            (r#"{"amount":{"value":"1.00","currency":"IDR"},"additionalInfo":{"callbackUrl":"https://m/cb"}}"#, "partnerReferenceNo", Problem::Missing),
+            (
+                r#"{"amount":{"value":"1.00","currency":"IDR"},"additionalInfo":{"callbackUrl":"https://m/cb"}}"#,
+                "partnerReferenceNo",
+                Problem::Missing,
+            ),
             (&GOOD.replace("INV001", "INV-001"), "partnerReferenceNo", Problem::Format),
             (&GOOD.replace("INV001", &"A".repeat(65)), "partnerReferenceNo", Problem::Format),
             (&GOOD.replace("15000.00", "15000"), "amount.value", Problem::Format),
             (&GOOD.replace("\"IDR\"", "\"USD\""), "amount.currency", Problem::Format),
             (&GOOD.replace(r#","currency":"IDR""#, ""), "amount.currency", Problem::Missing),
             (&GOOD.replace("https://m.example/cb", "m.example"), "additionalInfo.callbackUrl", Problem::Format),
-            (r#"{"partnerReferenceNo":"A1","amount":{"value":"1.00","currency":"IDR"}}"#, "additionalInfo.callbackUrl", Problem::Missing),
+            (
+                r#"{"partnerReferenceNo":"A1","amount":{"value":"1.00","currency":"IDR"}}"#,
+                "additionalInfo.callbackUrl",
+                Problem::Missing,
+            ),
             (&GOOD.replace("}}", r#","tip":{"type":"03"}}}"#), "additionalInfo.tip.type", Problem::Format),
             (&GOOD.replace("}}", r#","tip":{"type":"02"}}}"#), "additionalInfo.tip.value", Problem::Missing),
-            (&GOOD.replace("}}", r#","customerDetail":{"email":"nope"}}}"#), "additionalInfo.customerDetail.email", Problem::Format),
-            (&GOOD.replace("}}", r#","itemDetails":[{"itemId":"a","amount":{"value":"1.00","currency":"IDR"}}]}}"#), "additionalInfo.itemDetails", Problem::Format),
-            (&GOOD.replace(r#""partnerReferenceNo""#, r#""validityPeriod":"tomorrow","partnerReferenceNo""#), "validityPeriod", Problem::Format),
+            (
+                &GOOD.replace("}}", r#","customerDetail":{"email":"nope"}}}"#),
+                "additionalInfo.customerDetail.email",
+                Problem::Format,
+            ),
+            (
+                &GOOD.replace("}}", r#","itemDetails":[{"itemId":"a","amount":{"value":"1.00","currency":"IDR"}}]}}"#),
+                "additionalInfo.itemDetails",
+                Problem::Format,
+            ),
+            (
+                &GOOD.replace(r#""partnerReferenceNo""#, r#""validityPeriod":"tomorrow","partnerReferenceNo""#),
+                "validityPeriod",
+                Problem::Format,
+            ),
         ];
         for (body, field, problem) in cases {
             let err = generate(body).unwrap_err();
-            assert_eq!(
-                (err.field.as_str(), err.problem),
-                (field, problem),
-                "{body}"
-            );
+            assert_eq!((err.field.as_str(), err.problem), (field, problem), "{body}");
         }
     }
 
@@ -499,18 +493,10 @@ mod tests {
     fn cancel_requires_the_dynamic_type() {
         let body = r#"{"originalPartnerReferenceNo":"2020102900000000000001","originalReferenceNo":"2020102977770000000009","reason":"cancel reason","additionalInfo":{"type":"DYNAMIC"}}"#;
         let req: CancelQrRequest = parse_body(body.as_bytes()).unwrap();
-        assert_eq!(
-            req.validate().unwrap().reference_no,
-            "2020102977770000000009"
-        );
-        let req: CancelQrRequest =
-            parse_body(body.replace("DYNAMIC", "STATIC").as_bytes()).unwrap();
-        assert_eq!(
-            req.validate().unwrap_err(),
-            FieldError::format("additionalInfo.type")
-        );
-        let req: CancelQrRequest =
-            parse_body(body.replace(r#""reason":"cancel reason","#, "").as_bytes()).unwrap();
+        assert_eq!(req.validate().unwrap().reference_no, "2020102977770000000009");
+        let req: CancelQrRequest = parse_body(body.replace("DYNAMIC", "STATIC").as_bytes()).unwrap();
+        assert_eq!(req.validate().unwrap_err(), FieldError::format("additionalInfo.type"));
+        let req: CancelQrRequest = parse_body(body.replace(r#""reason":"cancel reason","#, "").as_bytes()).unwrap();
         assert_eq!(req.validate().unwrap_err(), FieldError::missing("reason"));
     }
 
@@ -522,9 +508,7 @@ mod tests {
             original_partner_reference_no: "2020102900000000000001".into(),
             original_reference_no: "2020102977770000000009".into(),
             cancel_time: "2020-10-20T17:56:57+07:00".into(),
-            additional_info: QrTypeInfo {
-                kind: Some(QR_TYPE_DYNAMIC.into()),
-            },
+            additional_info: QrTypeInfo { kind: Some(QR_TYPE_DYNAMIC.into()) },
         };
         assert_eq!(
             serde_json::to_string(&response).unwrap(),

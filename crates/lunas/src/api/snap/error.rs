@@ -18,10 +18,7 @@ pub struct SnapError {
 
 impl SnapError {
     pub fn new(case: Case, detail: impl Into<String>) -> Self {
-        Self {
-            case,
-            detail: Some(detail.into()),
-        }
+        Self { case, detail: Some(detail.into()) }
     }
 
     pub fn plain(case: Case) -> Self {
@@ -42,12 +39,9 @@ impl SnapError {
 
     pub fn into_response(self, service: Service, state: &AppState) -> Response {
         let code = ResponseCode::new(service, self.case);
-        let body = ErrorResponse {
-            response_code: code.to_string(),
-            response_message: code.message(self.detail.as_deref()),
-        };
-        let status =
-            StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body =
+            ErrorResponse { response_code: code.to_string(), response_message: code.message(self.detail.as_deref()) };
+        let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         super::json(status, &body, state)
     }
 }
@@ -74,12 +68,15 @@ impl From<DomainError> for SnapError {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::NotFound => SnapError::plain(Case::TransactionNotFound),
-            DomainError::InvalidState {
-                state: PaymentState::Expired,
-                ..
-            } => SnapError::plain(Case::TransactionExpired),
+            DomainError::InvalidState { state: PaymentState::Expired, .. } => {
+                SnapError::plain(Case::TransactionExpired)
+            }
             DomainError::InvalidState { .. } => SnapError::plain(Case::OperationNotAllowed),
-            DomainError::AmountMismatch { .. } => SnapError::format("amount.value"),
+            DomainError::AmountMismatch { .. } | DomainError::AmountOutOfRange { .. } => {
+                SnapError::format("amount.value")
+            }
+            // SNAP has no virtual accounts yet; a number clash would be lunas's own fault.
+            DomainError::NumberInUse => SnapError::plain(Case::GeneralError),
             DomainError::RefundExceedsBalance { .. } => SnapError::plain(Case::InsufficientFunds),
             DomainError::RequestIdReused => SnapError::plain(Case::Conflict),
             DomainError::DuplicateReference => SnapError::plain(Case::DuplicatePartnerReferenceNo),

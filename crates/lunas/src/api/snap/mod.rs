@@ -23,19 +23,15 @@ use serde::de::DeserializeOwned;
 use super::AppState;
 pub use auth::Caller;
 pub use error::SnapError;
+pub use qr::new_reference;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1.0/access-token/b2b", post(token::access_token))
-        .route(
-            "/auth/merchants/v1.0/access-token/b2b",
-            post(token::access_token),
-        )
+        .route("/auth/merchants/v1.0/access-token/b2b", post(token::access_token))
         .route(
             "/v1.0/qr/qr-mpm-generate",
-            post(|State(s): State<AppState>, r: Request| {
-                call(s, Service::GenerateQr, r, qr::generate)
-            }),
+            post(|State(s): State<AppState>, r: Request| call(s, Service::GenerateQr, r, qr::generate)),
         )
         .route(
             "/v1.0/qr/qr-mpm-query",
@@ -53,12 +49,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Runs one SNAP transactional endpoint: authenticate, parse the body into `Req`,
 /// call the handler, and answer in SNAP's format whatever happens.
-async fn call<Req, Res, F, Fut>(
-    state: AppState,
-    service: Service,
-    request: Request,
-    handler: F,
-) -> Response
+async fn call<Req, Res, F, Fut>(state: AppState, service: Service, request: Request, handler: F) -> Response
 where
     Req: DeserializeOwned,
     Res: Serialize,

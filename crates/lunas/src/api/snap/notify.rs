@@ -8,11 +8,9 @@ use lunas_protocol::snap::headers::{
 };
 use lunas_protocol::snap::qr::{NotificationInfo, QrNotification};
 use lunas_protocol::snap::{Case, Money, ResponseCode, Service};
-use lunas_protocol::timestamp;
 
-use super::qr::qr_status;
-use crate::domain::time::to_datetime;
-use crate::domain::{Instrument, Merchant, Notice, NoticeKind};
+use super::qr::{format_time, qr_status, terminal_id};
+use crate::domain::{Merchant, Notice, NoticeKind};
 use crate::outbox::OutboundRequest;
 
 /// The notification body. It depends only on the notice, so every retry of one
@@ -20,11 +18,9 @@ use crate::outbox::OutboundRequest;
 pub fn body(notice: &Notice, merchant: &Merchant) -> Vec<u8> {
     let payment = &notice.payment;
     let status = qr_status(payment.state);
-    let format = |at| timestamp::format(to_datetime(at));
-    let Instrument::Qris { terminal_id, .. } = &payment.instrument;
     let payer = payment.payer.clone().unwrap_or_default();
     let refund = match notice.kind {
-        NoticeKind::Paid => None,
+        NoticeKind::Paid { .. } => None,
         NoticeKind::Refunded { .. } => notice.refund.as_ref(),
     };
     let notification = QrNotification {
@@ -35,9 +31,9 @@ pub fn body(notice: &Notice, merchant: &Merchant) -> Vec<u8> {
         service_code: Service::GenerateQr.code().to_string(),
         latest_transaction_status: status.code().to_string(),
         transaction_status_desc: status.description().to_string(),
-        paid_time: payment.paid_at.map(format),
+        paid_time: payment.paid_at.map(format_time),
         amount: Money::idr(payment.amount),
-        terminal_id: terminal_id.clone(),
+        terminal_id: terminal_id(payment),
         additional_info: NotificationInfo {
             merchant_id: merchant.partner_id.clone(),
             payment_channel: "QRIS".to_string(),
@@ -48,23 +44,17 @@ pub fn body(notice: &Notice, merchant: &Merchant) -> Vec<u8> {
             partner_refund_no: refund.map(|r| r.merchant_refund_no.clone()),
             refund_amount: refund.map(|r| Money::idr(r.amount)),
             refunded_amount: refund.map(|_| Money::idr(payment.refunded)),
-            refund_time: refund.map(|r| format(r.created_at)),
+            refund_time: refund.map(|r| format_time(r.created_at)),
         },
     };
     serde_json::to_vec(&notification).expect("a notification always serialises")
 }
 
 /// The signed request for one delivery attempt; the timestamp is fresh each time.
-pub fn request(
-    notice: &Notice,
-    merchant: &Merchant,
-    delivery_id: i64,
-    attempt: u32,
-    now: i64,
-) -> OutboundRequest {
+pub fn request(notice: &Notice, merchant: &Merchant, delivery_id: i64, attempt: u32, now: i64) -> OutboundRequest {
     let body = body(notice, merchant);
     let url = notice.payment.callback_url.clone();
-    let timestamp = timestamp::format(to_datetime(now));
+    let timestamp = format_time(now);
     let string_to_sign = notification_string_to_sign(&url, NOTIFICATION_VERSION, &body, &timestamp);
     let signature = hmac_sha512_base64(merchant.client_secret.as_bytes(), &string_to_sign);
     OutboundRequest {

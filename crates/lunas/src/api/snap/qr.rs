@@ -1,6 +1,6 @@
 //! QRIS MPM endpoints: generate (47), query (51), cancel (77) and refund (78).
 
-use lunas_protocol::crypto::{random_bytes, sha256_hex};
+use lunas_protocol::crypto::{random_digits, sha256_hex};
 use lunas_protocol::snap::codes::PROCESSED_SUCCESSFULLY;
 use lunas_protocol::snap::qr::*;
 use lunas_protocol::snap::{Case, Money, ResponseCode, Service};
@@ -9,8 +9,9 @@ use lunas_protocol::timestamp;
 use super::{Caller, SnapError};
 use crate::acquirer::QrisOrder;
 use crate::api::AppState;
-use crate::domain::{Event, Instrument, Payment, PaymentId, PaymentState, Timestamp};
-use crate::store::{PaymentCommand, PaymentRef, RefundCommand};
+use crate::domain::time::to_datetime;
+use crate::domain::{AmountRule, DomainError, Event, Face, Instrument, Payment, PaymentId, PaymentState, Timestamp};
+use crate::store::{MerchantKey, PaymentCommand, PaymentRef, RefundCommand, StoreError};
 
 const MINUTE_MS: i64 = 60_000;
 const DEFAULT_VALIDITY_MS: i64 = 15 * MINUTE_MS;
@@ -20,23 +21,13 @@ const MAX_VALIDITY_MS: i64 = 60 * MINUTE_MS;
 const VALIDITY_GRACE_MS: i64 = MINUTE_MS;
 
 fn success(service: Service) -> (String, String) {
-    (
-        ResponseCode::new(service, Case::Successful).to_string(),
-        PROCESSED_SUCCESSFULLY.to_string(),
-    )
+    (ResponseCode::new(service, Case::Successful).to_string(), PROCESSED_SUCCESSFULLY.to_string())
 }
 
 /// A 22-digit reference: the Jakarta date and 14 random digits.
 pub fn new_reference(now: Timestamp) -> String {
-    let date: String =
-        timestamp::format(crate::domain::time::to_datetime(now))[..10].replace('-', "");
-    let bytes: [u8; 8] = random_bytes(8)
-        .try_into()
-        .expect("eight bytes were asked for");
-    format!(
-        "{date}{:014}",
-        u64::from_le_bytes(bytes) % 100_000_000_000_000
-    )
+    let date = timestamp::format(to_datetime(now))[..10].replace('-', "");
+    format!("{date}{}", random_digits(14))
 }
 
 /// A hash of the fields that define a request, so a retry can be told from a
@@ -48,13 +39,12 @@ fn fingerprint(parts: &[&str]) -> String {
 fn merchant_ref(caller: &Caller, refs: OriginalRefs) -> PaymentRef {
     PaymentRef::Merchant {
         merchant_id: caller.merchant.id,
-        reference_no: refs.reference_no,
-        merchant_reference: refs.partner_reference_no,
+        key: MerchantKey::Snap { reference_no: refs.reference_no, merchant_reference: refs.partner_reference_no },
     }
 }
 
-fn format_time(at: Timestamp) -> String {
-    timestamp::format(crate::domain::time::to_datetime(at))
+pub fn format_time(at: Timestamp) -> String {
+    timestamp::format(to_datetime(at))
 }
 
 pub async fn generate(
@@ -75,14 +65,30 @@ pub async fn generate(
         Some(until) => {
             let until = crate::domain::time::from_datetime(until);
             let validity = until - now;
-            if !(MIN_VALIDITY_MS - VALIDITY_GRACE_MS..=MAX_VALIDITY_MS + VALIDITY_GRACE_MS)
-                .contains(&validity)
-            {
+            if !(MIN_VALIDITY_MS - VALIDITY_GRACE_MS..=MAX_VALIDITY_MS + VALIDITY_GRACE_MS).contains(&validity) {
                 return Err(SnapError::format("validityPeriod"));
             }
             until
         }
     };
+
+    let fingerprint = fingerprint(&[
+        &valid.partner_reference_no,
+        &valid.amount.to_string(),
+        valid.terminal_id.as_deref().unwrap_or(""),
+        &valid.validity_period.map(|v| v.unix_timestamp().to_string()).unwrap_or_default(),
+        &valid.callback_url,
+        &format!("{:?}", valid.tip),
+    ]);
+    // Spare the acquirer a QR for a reference already taken; the store's check inside
+    // the transaction remains the one that counts.
+    let reference = MerchantKey::Reference(valid.partner_reference_no.clone());
+    match state.store.payment(PaymentRef::Merchant { merchant_id: caller.merchant.id, key: reference }).await {
+        Ok(existing) if existing.fingerprint == fingerprint => return Err(DomainError::DuplicateReference.into()),
+        Ok(_) => return Err(DomainError::InconsistentRequest.into()),
+        Err(StoreError::Domain(DomainError::NotFound)) => {}
+        Err(e) => return Err(e.into()),
+    }
 
     let reference_no = new_reference(now);
     let content = state
@@ -109,24 +115,16 @@ pub async fn generate(
         merchant_id: caller.merchant.id,
         reference_no: reference_no.clone(),
         merchant_reference: valid.partner_reference_no.clone(),
-        fingerprint: fingerprint(&[
-            &valid.partner_reference_no,
-            &valid.amount.to_string(),
-            valid.terminal_id.as_deref().unwrap_or(""),
-            &valid
-                .validity_period
-                .map(|v| v.unix_timestamp().to_string())
-                .unwrap_or_default(),
-            &valid.callback_url,
-            &format!("{:?}", valid.tip),
-        ]),
+        order_id: None,
+        face: Face::Snap,
+        fingerprint,
         amount: valid.amount,
+        rule: AmountRule::Exact,
+        multi_use: false,
+        received: 0,
         refunded: 0,
         state: PaymentState::Pending,
-        instrument: Instrument::Qris {
-            content: content.clone(),
-            terminal_id: valid.terminal_id.clone(),
-        },
+        instrument: Instrument::Qris { content: content.clone(), terminal_id: valid.terminal_id.clone() },
         callback_url: valid.callback_url,
         payer: None,
         created_at: now,
@@ -135,10 +133,7 @@ pub async fn generate(
         canceled_at: None,
         version: 0,
     };
-    state
-        .store
-        .create_payment(payment, caller.request_id)
-        .await?;
+    state.store.create_payment(payment, Some(caller.request_id)).await?;
 
     let (response_code, response_message) = success(Service::GenerateQr);
     Ok(GenerateQrResponse {
@@ -150,9 +145,7 @@ pub async fn generate(
         qr_image: image,
         merchant_name: caller.merchant.name.clone(),
         terminal_id: valid.terminal_id,
-        additional_info: GenerateResponseInfo {
-            validity_period: format_time(expires_at),
-        },
+        additional_info: GenerateResponseInfo { validity_period: format_time(expires_at) },
     })
 }
 
@@ -167,23 +160,17 @@ pub fn qr_status(state: PaymentState) -> QrStatus {
     }
 }
 
-fn terminal_id(payment: &Payment) -> Option<String> {
+pub fn terminal_id(payment: &Payment) -> Option<String> {
     match &payment.instrument {
         Instrument::Qris { terminal_id, .. } => terminal_id.clone(),
+        Instrument::VirtualAccount(_) => None,
     }
 }
 
-pub async fn query(
-    state: AppState,
-    caller: Caller,
-    request: QueryQrRequest,
-) -> Result<QueryQrResponse, SnapError> {
+pub async fn query(state: AppState, caller: Caller, request: QueryQrRequest) -> Result<QueryQrResponse, SnapError> {
     let refs = request.validate()?;
     let now = state.clock.now();
-    let payment = state
-        .store
-        .query_payment(merchant_ref(&caller, refs), caller.request_id, now)
-        .await?;
+    let payment = state.store.query_payment(merchant_ref(&caller, refs), caller.request_id, now).await?;
     let status = qr_status(payment.state_at(now));
     let (response_code, response_message) = success(Service::QueryQr);
     Ok(QueryQrResponse {
@@ -204,11 +191,7 @@ pub async fn query(
     })
 }
 
-pub async fn cancel(
-    state: AppState,
-    caller: Caller,
-    request: CancelQrRequest,
-) -> Result<CancelQrResponse, SnapError> {
+pub async fn cancel(state: AppState, caller: Caller, request: CancelQrRequest) -> Result<CancelQrResponse, SnapError> {
     let refs = request.validate()?;
     let applied = state
         .store
@@ -231,32 +214,31 @@ pub async fn cancel(
         original_partner_reference_no: payment.merchant_reference,
         original_reference_no: payment.reference_no,
         cancel_time: format_time(canceled_at),
-        additional_info: QrTypeInfo {
-            kind: Some(QR_TYPE_DYNAMIC.to_string()),
-        },
+        additional_info: QrTypeInfo { kind: Some(QR_TYPE_DYNAMIC.to_string()) },
     })
 }
 
-pub async fn refund(
-    state: AppState,
-    caller: Caller,
-    request: RefundQrRequest,
-) -> Result<RefundQrResponse, SnapError> {
+pub async fn refund(state: AppState, caller: Caller, request: RefundQrRequest) -> Result<RefundQrResponse, SnapError> {
     let valid = request.validate()?;
     let now = state.clock.now();
     let fingerprint = fingerprint(&[
-        &valid.original.reference_no,
-        &valid.original.partner_reference_no,
-        &valid
-            .amount
-            .map(|a| a.to_string())
-            .unwrap_or_else(|| "ALL".to_string()),
+        valid.reference_no.as_deref().unwrap_or(""),
+        &valid.partner_reference_no,
+        &valid.amount.map(|a| a.to_string()).unwrap_or_else(|| "ALL".to_string()),
         valid.reason.as_deref().unwrap_or(""),
     ]);
     let refunded = state
         .store
         .refund(RefundCommand {
-            payment: merchant_ref(&caller, valid.original),
+            payment: PaymentRef::Merchant {
+                merchant_id: caller.merchant.id,
+                key: match valid.reference_no {
+                    Some(reference_no) => {
+                        MerchantKey::Snap { reference_no, merchant_reference: valid.partner_reference_no }
+                    }
+                    None => MerchantKey::Reference(valid.partner_reference_no),
+                },
+            },
             amount: valid.amount,
             merchant_refund_no: valid.partner_refund_no,
             refund_no: new_reference(now),

@@ -5,13 +5,13 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::Engine;
-use lunas_protocol::crypto::{RsaPublicKey, random_bytes, sha256_hex, token_string_to_sign};
+use lunas_protocol::crypto::{random_bytes, sha256_hex, token_string_to_sign};
 use lunas_protocol::snap::headers::{CONTENT_TYPE, X_CLIENT_KEY, X_SIGNATURE, X_TIMESTAMP};
 use lunas_protocol::snap::token::{TokenRequest, TokenResponse};
 use lunas_protocol::snap::{Case, ResponseCode, Service};
 use lunas_protocol::validate::parse_body;
 
-use super::auth::{check_timestamp, read_body, required_header};
+use super::auth::{check_content_type, check_timestamp, public_key, read_body, required_headers};
 use super::{SnapError, json};
 use crate::api::AppState;
 
@@ -32,12 +32,10 @@ pub async fn access_token(State(state): State<AppState>, request: Request) -> Re
 
 async fn issue(state: &AppState, request: Request) -> Result<(String, TokenResponse), SnapError> {
     let headers = request.headers().clone();
-    for name in [X_TIMESTAMP, X_CLIENT_KEY, X_SIGNATURE, CONTENT_TYPE] {
-        required_header(&headers, name)?;
-    }
-    let timestamp = check_timestamp(state, &headers)?;
-    let client_key = required_header(&headers, X_CLIENT_KEY)?;
-    let signature = required_header(&headers, X_SIGNATURE)?;
+    let [timestamp, client_key, signature, content_type] =
+        required_headers(&headers, [X_TIMESTAMP, X_CLIENT_KEY, X_SIGNATURE, CONTENT_TYPE])?;
+    check_content_type(content_type)?;
+    let (timestamp, _) = check_timestamp(state, timestamp)?;
     let body = read_body(state, request).await?;
 
     let merchant = state
@@ -45,22 +43,14 @@ async fn issue(state: &AppState, request: Request) -> Result<(String, TokenRespo
         .merchant_by_partner_id(client_key)
         .await?
         .ok_or_else(|| SnapError::unauthorized("Unknown X-CLIENT-KEY"))?;
-    let pem = merchant
-        .public_key_pem
-        .as_deref()
-        .ok_or_else(|| SnapError::unauthorized("No public key registered for X-CLIENT-KEY"))?;
-    let key = RsaPublicKey::from_pem(pem).map_err(|_| SnapError::plain(Case::GeneralError))?;
-    if !key.verify_base64(&token_string_to_sign(client_key, timestamp), signature) {
+    if !public_key(&merchant, X_CLIENT_KEY)?.verify_base64(&token_string_to_sign(client_key, timestamp), signature) {
         return Err(SnapError::unauthorized("Invalid X-SIGNATURE"));
     }
     parse_body::<TokenRequest>(&body)?.validate()?;
 
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes(32));
     let expires_at = state.clock.now() + TOKEN_TTL_SECS * 1000;
-    state
-        .store
-        .save_access_token(&sha256_hex(token.as_bytes()), merchant.id, expires_at)
-        .await?;
+    state.store.save_access_token(&sha256_hex(token.as_bytes()), merchant.id, expires_at).await?;
     Ok((
         merchant.partner_id.clone(),
         TokenResponse {

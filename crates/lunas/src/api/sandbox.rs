@@ -52,8 +52,8 @@ impl From<StoreError> for SandboxError {
     fn from(e: StoreError) -> Self {
         let (status, error) = match &e {
             StoreError::Domain(DomainError::NotFound) => (StatusCode::NOT_FOUND, "not_found"),
-            StoreError::Domain(DomainError::AmountMismatch { .. }) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "amount_mismatch")
+            StoreError::Domain(DomainError::AmountMismatch { .. } | DomainError::AmountOutOfRange { .. }) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "amount_not_accepted")
             }
             StoreError::Domain(_) => (StatusCode::CONFLICT, "invalid_state"),
             StoreError::Internal(inner) => {

@@ -12,6 +12,7 @@ use lunas_protocol::crypto::{
     RsaPrivateKey, asymmetric_string_to_sign, hmac_sha512_base64, notification_string_to_sign,
     symmetric_string_to_sign, token_string_to_sign, verify_hmac_sha512_base64,
 };
+use lunas_protocol::pg3::{basic_authorization, callback_signature, request_signature};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -193,6 +194,33 @@ impl TestApp {
         .await
     }
 
+    /// PG3 headers for `body` signed by `merchant`.
+    pub fn pg3_headers(&self, merchant: &Merchant, body: &Value) -> Vec<(String, String)> {
+        let text = |k: &str| body[k].as_str().unwrap_or("").to_string();
+        vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("Authorization".into(), basic_authorization(&merchant.partner_id, &merchant.secret_unbound_id)),
+            ("x-req-signature".into(), request_signature(&merchant.hash_key, &text("external_id"), &text("order_id"))),
+            ("x-version".into(), "v3".into()),
+        ]
+    }
+
+    /// A PG3 call; returns the HTTP status and the JSON body.
+    pub async fn pg3_send(&self, path: &str, body: &str, headers: &[(String, String)]) -> (u16, Value) {
+        let mut request = self.http.post(format!("{}{path}", self.base)).body(body.to_string());
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn pg3(&self, merchant: &Merchant, path: &str, body: &Value) -> (u16, Value) {
+        self.pg3_send(path, &body.to_string(), &self.pg3_headers(merchant, body)).await
+    }
+
     pub async fn cancel(&self, qr: &Snap) -> Snap {
         self.call("/v1.0/qr/qr-mpm-cancel", &cancel_body(qr)).await
     }
@@ -299,6 +327,20 @@ impl Received {
         let header = |name: &str| self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
         let sts = notification_string_to_sign(url, header("X-VERSION"), &self.body, header("X-TIMESTAMP"));
         header("X-VERSION") == "v1" && verify_hmac_sha512_base64(client_secret.as_bytes(), &sts, header("X-SIGNATURE"))
+    }
+}
+
+impl Received {
+    /// Checks `mcp-signature` as a PG3 merchant would (ifortepay.md §3.2).
+    pub fn verify_pg3(&self, hash_key: &str) -> bool {
+        let body = self.json();
+        let text = |k: &str| body[k].as_str().unwrap_or("").to_string();
+        let expected = callback_signature(
+            &text("transaction_id"),
+            &request_signature(hash_key, &text("external_id"), &text("order_id")),
+            None,
+        );
+        self.headers.get("mcp-signature").and_then(|v| v.to_str().ok()) == Some(expected.as_str())
     }
 }
 

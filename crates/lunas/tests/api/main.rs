@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod cli;
 mod notify;
+mod pg3;
 mod qr;
 mod race;
 mod refund;

@@ -12,7 +12,7 @@ async fn sandbox_pays_and_expires_by_reference() {
     let (status, body) =
         app.sandbox(&format!("/sandbox/transactions/{reference}/pay"), json!({"amount": "14999.00"})).await;
     assert_eq!(status, 422, "{body}");
-    assert_eq!(body["error"], "amount_mismatch");
+    assert_eq!(body["error"], "amount_not_accepted");
     assert_eq!(app.query(&qr).await.body["latestTransactionStatus"], "01", "a rejected payment changes nothing");
     let (status, body) = app.sandbox(&format!("/sandbox/transactions/{reference}/pay"), json!({})).await;
     assert_eq!(status, 200, "{body}");

@@ -59,6 +59,25 @@ pub enum MerchantKey {
     Reference(String),
 }
 
+/// What makes a new payment a repeat: the merchant's reference, and the fingerprint
+/// that tells the same request from a different one.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPaymentKey<'a> {
+    pub merchant_id: MerchantId,
+    pub merchant_reference: &'a str,
+    pub fingerprint: &'a str,
+}
+
+impl<'a> NewPaymentKey<'a> {
+    pub fn of(payment: &'a Payment) -> Self {
+        Self {
+            merchant_id: payment.merchant_id,
+            merchant_reference: &payment.merchant_reference,
+            fingerprint: &payment.fingerprint,
+        }
+    }
+}
+
 /// Applies one event to one payment.
 #[derive(Debug, Clone)]
 pub struct PaymentCommand {
@@ -146,6 +165,11 @@ pub trait Store: Send + Sync + 'static {
         expires_at: Timestamp,
     ) -> StoreResult<()>;
     async fn merchant_for_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<MerchantId>>;
+
+    /// Answers now what `create_payment` would refuse for its request id or merchant
+    /// reference, without writing anything, so no instrument is issued for a request
+    /// that will be refused. `create_payment` still checks again, atomically.
+    async fn check_new_payment(&self, key: NewPaymentKey<'_>, request_id: Option<&RequestId>) -> StoreResult<()>;
 
     /// Records the request id (if any) and creates the payment, claiming its
     /// virtual-account number. A merchant reference already used yields

@@ -119,6 +119,34 @@ fn refund_from_row(row: &SqliteRow) -> Result<Refund, sqlx::Error> {
     })
 }
 
+async fn request_id_used(conn: &mut SqliteConnection, request: &RequestId) -> StoreResult<bool> {
+    let row = sqlx::query("SELECT 1 FROM request_ids WHERE merchant_id = ? AND day = ? AND request_id = ?")
+        .bind(request.merchant_id.0)
+        .bind(&request.day)
+        .bind(&request.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Refuses a merchant reference already used: `DuplicateReference` for the same
+/// request, `InconsistentRequest` for another.
+async fn check_reference(conn: &mut SqliteConnection, key: &NewPaymentKey<'_>) -> StoreResult<()> {
+    let existing = sqlx::query("SELECT fingerprint FROM payments WHERE merchant_id = ? AND merchant_reference = ?")
+        .bind(key.merchant_id.0)
+        .bind(key.merchant_reference)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match existing {
+        None => Ok(()),
+        Some(row) => {
+            let fingerprint: String = row.try_get("fingerprint")?;
+            let same = fingerprint == key.fingerprint;
+            Err(if same { DomainError::DuplicateReference } else { DomainError::InconsistentRequest }.into())
+        }
+    }
+}
+
 async fn record_request_id(conn: &mut SqliteConnection, request: &RequestId, now: Timestamp) -> StoreResult<()> {
     let inserted = sqlx::query(
         "INSERT INTO request_ids (merchant_id, day, request_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -335,25 +363,22 @@ impl Store for SqliteStore {
         Ok(row.map(|r| r.try_get("merchant_id").map(MerchantId)).transpose()?)
     }
 
+    async fn check_new_payment(&self, key: NewPaymentKey<'_>, request_id: Option<&RequestId>) -> StoreResult<()> {
+        let mut conn = self.reader.acquire().await?;
+        if let Some(request_id) = request_id {
+            if request_id_used(&mut conn, request_id).await? {
+                return Err(DomainError::RequestIdReused.into());
+            }
+        }
+        check_reference(&mut conn, &key).await
+    }
+
     async fn create_payment(&self, p: Payment, request_id: Option<RequestId>) -> StoreResult<Payment> {
         let mut tx = self.begin().await?;
         if let Some(request_id) = &request_id {
             record_request_id(&mut tx, request_id, p.created_at).await?;
         }
-        let existing = sqlx::query("SELECT fingerprint FROM payments WHERE merchant_id = ? AND merchant_reference = ?")
-            .bind(p.merchant_id.0)
-            .bind(&p.merchant_reference)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(row) = existing {
-            let fingerprint: String = row.try_get("fingerprint")?;
-            let error = if fingerprint == p.fingerprint {
-                DomainError::DuplicateReference
-            } else {
-                DomainError::InconsistentRequest
-            };
-            return Err(error.into());
-        }
+        check_reference(&mut tx, &NewPaymentKey::of(&p)).await?;
         sqlx::query(
             "INSERT INTO payments (id, merchant_id, reference_no, merchant_reference, order_id, face, fingerprint, amount,
                                    rule, multi_use, received, refunded, state, instrument, callback_url, payer,

@@ -177,3 +177,19 @@ async fn merchants_without_a_public_key_must_use_tokens() {
         .await
         .expect_message("4014700", "Unauthorized. No public key registered for X-PARTNER-ID");
 }
+
+#[tokio::test]
+async fn a_request_replayed_across_midnight_still_conflicts() {
+    let app = TestApp::spawn().await;
+    // Move the clock to 23:58 Jakarta time.
+    let now = app.clock.now_datetime().to_offset(lunas_protocol::timestamp::JAKARTA);
+    let to_midnight = time::Duration::days(1) - (now - now.replace_time(time::Time::MIDNIGHT));
+    app.clock.advance(to_midnight - time::Duration::minutes(2));
+    let body = generate_body("https://m.example/cb");
+    let headers = app.rsa_headers(&app.merchant, PATH, &body);
+    assert!(headers[1].1.contains("T23:58"), "{}", headers[1].1);
+    app.send(PATH, &body, &headers).await.expect("2004700");
+    // 00:02 the next day: the same signed request, still inside the timestamp window.
+    app.clock.advance(time::Duration::minutes(4));
+    app.send(PATH, &body, &headers).await.expect("4094700");
+}

@@ -94,7 +94,12 @@ async fn retries_stop_after_the_schedule_and_resend_revives_them() {
     assert_eq!(entry.last_status, Some(500));
     assert!(app.store().resend(entry.id, app.clock.now()).await.unwrap());
     app.app.as_ref().unwrap().state.outbox_wake.notify_one();
-    callback.wait_for(5).await;
+    let received = callback.wait_for(5).await;
+    let ids: std::collections::HashSet<_> = received.iter().map(|r| r.headers["x-external-id"].clone()).collect();
+    assert_eq!(ids.len(), 5, "a resent attempt has an X-EXTERNAL-ID of its own");
+    // A resend is one more attempt; it does not restart the schedule.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(callback.received().len(), 5);
 }
 
 #[tokio::test]

@@ -10,8 +10,8 @@ use super::{Caller, SnapError};
 use crate::acquirer::QrisOrder;
 use crate::api::AppState;
 use crate::domain::time::to_datetime;
-use crate::domain::{AmountRule, DomainError, Event, Face, Instrument, Payment, PaymentId, PaymentState, Timestamp};
-use crate::store::{MerchantKey, PaymentCommand, PaymentRef, RefundCommand, StoreError};
+use crate::domain::{AmountRule, Event, Face, Instrument, Payment, PaymentId, PaymentState, Timestamp};
+use crate::store::{MerchantKey, NewPaymentKey, PaymentCommand, PaymentRef, RefundCommand};
 
 const MINUTE_MS: i64 = 60_000;
 const DEFAULT_VALIDITY_MS: i64 = 15 * MINUTE_MS;
@@ -80,15 +80,14 @@ pub async fn generate(
         &valid.callback_url,
         &format!("{:?}", valid.tip),
     ]);
-    // Spare the acquirer a QR for a reference already taken; the store's check inside
-    // the transaction remains the one that counts.
-    let reference = MerchantKey::Reference(valid.partner_reference_no.clone());
-    match state.store.payment(PaymentRef::Merchant { merchant_id: caller.merchant.id, key: reference }).await {
-        Ok(existing) if existing.fingerprint == fingerprint => return Err(DomainError::DuplicateReference.into()),
-        Ok(_) => return Err(DomainError::InconsistentRequest.into()),
-        Err(StoreError::Domain(DomainError::NotFound)) => {}
-        Err(e) => return Err(e.into()),
-    }
+    // Spare the acquirer a QR for a request that will be refused; create_payment
+    // checks again inside its transaction.
+    let key = NewPaymentKey {
+        merchant_id: caller.merchant.id,
+        merchant_reference: &valid.partner_reference_no,
+        fingerprint: &fingerprint,
+    };
+    state.store.check_new_payment(key, Some(&caller.request_id)).await?;
 
     let reference_no = new_reference(now);
     let content = state

@@ -365,10 +365,10 @@ impl Store for SqliteStore {
 
     async fn check_new_payment(&self, key: NewPaymentKey<'_>, request_id: Option<&RequestId>) -> StoreResult<()> {
         let mut conn = self.reader.acquire().await?;
-        if let Some(request_id) = request_id {
-            if request_id_used(&mut conn, request_id).await? {
-                return Err(DomainError::RequestIdReused.into());
-            }
+        if let Some(request_id) = request_id
+            && request_id_used(&mut conn, request_id).await?
+        {
+            return Err(DomainError::RequestIdReused.into());
         }
         check_reference(&mut conn, &key).await
     }

@@ -14,15 +14,12 @@ use crate::api::{AppState, router};
 use crate::config::Config;
 use crate::domain::Clock;
 use crate::outbox::Worker;
-use crate::store::{SqliteStore, Store};
+use crate::store::{SqlStore, Store};
 
-/// Opens the store the URL names (`sqlite:PATH`), creating and migrating it.
-pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url).await?))
-    } else {
-        anyhow::bail!("unsupported database URL {url:?}: expected sqlite:PATH")
-    }
+/// Opens the store the URL names (`sqlite:PATH` or `postgres://…`), creating and
+/// migrating it.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(Arc::new(SqlStore::open(&config.database_url, &config.database).await?))
 }
 
 /// A running gateway.
@@ -37,7 +34,7 @@ pub struct App {
 impl App {
     /// Starts serving on `listener` (tests pass a port-0 listener and their own clock).
     pub async fn start(config: Config, listener: TcpListener, clock: Clock) -> anyhow::Result<App> {
-        let store = open_store(&config.database_url).await?;
+        let store = open_store(&config).await?;
         let addr = listener.local_addr()?;
         let state = AppState {
             store: Arc::clone(&store),

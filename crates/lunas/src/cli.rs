@@ -122,7 +122,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::app::serve(config).await
         }
         Command::Migrate => {
-            crate::app::open_store(&config.database_url).await?;
+            crate::app::open_store(&config).await?;
             eprintln!("database {} is up to date", config.database_url);
             Ok(())
         }
@@ -130,7 +130,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             create_merchant(&config, name, public_key, client_secret, callback_url).await
         }
         Command::Merchant(MerchantCommand::List) => {
-            let store = crate::app::open_store(&config.database_url).await?;
+            let store = crate::app::open_store(&config).await?;
             for m in store.list_merchants().await? {
                 let line = json!({
                     "partner_id": m.partner_id,
@@ -144,14 +144,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Outbox(OutboxCommand::List { all }) => {
-            let store = crate::app::open_store(&config.database_url).await?;
+            let store = crate::app::open_store(&config).await?;
             for entry in store.list_outbox(!all).await? {
                 println!("{}", serde_json::to_string(&entry)?);
             }
             Ok(())
         }
         Command::Outbox(OutboxCommand::Resend { id }) => {
-            let store = crate::app::open_store(&config.database_url).await?;
+            let store = crate::app::open_store(&config).await?;
             anyhow::ensure!(store.resend(id, Clock::default().now()).await?, "no undelivered notification {id}");
             eprintln!("notification {id} is due now; a running `lunas serve` will send it");
             Ok(())
@@ -184,7 +184,7 @@ async fn create_merchant(
     if let Some(url) = &callback_url {
         anyhow::ensure!(is_http_url(url), "--callback-url must be an http(s) URL");
     }
-    let store = crate::app::open_store(&config.database_url).await?;
+    let store = crate::app::open_store(&config).await?;
     let merchant = store
         .create_merchant(NewMerchant {
             name: name.trim().to_string(),

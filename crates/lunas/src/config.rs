@@ -20,13 +20,31 @@ pub enum Mode {
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// `sqlite:PATH` (the embedded default) or `postgres://USER@HOST/DB`.
     pub database_url: String,
+    pub database: DatabaseConfig,
     pub mode: Mode,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub snap: SnapConfig,
     pub qris: QrisConfig,
     pub callbacks: CallbackConfig,
+}
+
+/// Connection pool settings. SQLite always writes through one connection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// PostgreSQL connections per instance.
+    pub max_connections: u32,
+    /// How long a command waits for a free connection.
+    pub acquire_timeout_ms: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { max_connections: 10, acquire_timeout_ms: 10_000 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -67,6 +85,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: "sqlite:lunas.db".to_string(),
+            database: DatabaseConfig::default(),
             mode: Mode::Sandbox,
             max_body_bytes: 64 * 1024,
             snap: SnapConfig::default(),

@@ -2,7 +2,7 @@
 //! backend runs atomically: the request-id record, the state change and the outbox
 //! rows commit together or not at all. Handlers never hold a transaction.
 
-mod sqlite;
+mod sql;
 
 use async_trait::async_trait;
 
@@ -10,7 +10,7 @@ use crate::domain::{
     DomainError, Event, Merchant, MerchantId, NewMerchant, Notice, Payment, PaymentId, Receipt, Refund, Timestamp,
 };
 
-pub use sqlite::SqliteStore;
+pub use sql::{Dialect, SqlStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

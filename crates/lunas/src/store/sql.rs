@@ -447,8 +447,11 @@ async fn find_payment(conn: &mut AnyConnection, target: &PaymentRef) -> StoreRes
         PaymentRef::Acquirer { reference } => {
             sqlx::query("SELECT * FROM payments WHERE reference_no = $1 OR id = $2").bind(reference).bind(reference)
         }
+        // A number belongs to a VA that still takes money; a transfer racing the VA's
+        // end sees it gone, whichever instance it reaches.
         PaymentRef::VirtualAccount { number, now } => sqlx::query(
-            "SELECT p.* FROM va_numbers v JOIN payments p ON p.id = v.payment_id WHERE v.number = $1 AND v.live_until > $2",
+            "SELECT p.* FROM va_numbers v JOIN payments p ON p.id = v.payment_id
+             WHERE v.number = $1 AND v.live_until > $2 AND p.state = 'pending'",
         )
         .bind(number)
         .bind(*now),
@@ -767,7 +770,7 @@ impl Store for SqlStore {
         let updated = sqlx::query(
             // Attempts are kept (they number each attempt's X-EXTERNAL-ID): a resend is one
             // more attempt, with no retries after it.
-            "UPDATE outbox SET next_attempt_at = ?, locked_until = NULL WHERE id = ? AND delivered_at IS NULL",
+            "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL WHERE id = $2 AND delivered_at IS NULL",
         )
         .bind(now)
         .bind(id)

@@ -13,10 +13,8 @@ fn generate_body(callback: &str) -> String {
     .to_string()
 }
 
-async fn payment_count(app: &TestApp) -> usize {
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", app.db_path().display())).await.unwrap();
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments").fetch_one(&pool).await.unwrap();
-    usize::try_from(count).unwrap()
+async fn payment_count(app: &TestApp) -> i64 {
+    app.count("payments").await
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ use lunas_protocol::crypto::{
 };
 use lunas_protocol::pg3::{basic_authorization, callback_signature, request_signature};
 use serde_json::{Value, json};
+use sqlx::Connection;
 use tokio::net::TcpListener;
 
 /// One RSA key for every test merchant: generating keys is slow.
@@ -31,7 +32,6 @@ pub struct TestApp {
     pub other: Merchant,
     pub config: Config,
     _dir: Arc<tempfile::TempDir>,
-    dir_path: std::path::PathBuf,
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(1);
@@ -39,6 +39,28 @@ static COUNTER: AtomicU64 = AtomicU64::new(1);
 /// A value never used before in this test run.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}{}{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The environment variable that points the suite at a PostgreSQL server, e.g.
+/// `postgres://postgres@127.0.0.1:5432/postgres`. Unset, every test gets a SQLite file.
+pub const POSTGRES_ENV: &str = "LUNAS_TEST_POSTGRES_URL";
+
+/// A database of its own for one test: a new SQLite file in `dir`, or a new database on
+/// the PostgreSQL server named by [`POSTGRES_ENV`].
+pub async fn fresh_database(dir: &std::path::Path) -> String {
+    let Some(server) = std::env::var(POSTGRES_ENV).ok().filter(|url| !url.is_empty()) else {
+        return format!("sqlite:{}", dir.join("lunas.db").display());
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("lunas_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::AnyConnection::connect(&server).await.expect("the PostgreSQL server is reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
+    let (without_query, query) = server.split_once('?').map_or((server.as_str(), ""), |(u, q)| (u, q));
+    let (root, _) = without_query.rsplit_once('/').expect("a URL with a database name");
+    if query.is_empty() { format!("{root}/{name}") } else { format!("{root}/{name}?{query}") }
 }
 
 pub fn test_config(database_url: String) -> Config {
@@ -56,8 +78,7 @@ impl TestApp {
 
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let dir_path = dir.path().to_path_buf();
-        let mut config = test_config(format!("sqlite:{}", dir.path().join("lunas.db").display()));
+        let mut config = test_config(fresh_database(dir.path()).await);
         adjust(&mut config);
         let clock = Clock::default();
         let app = start(config.clone(), clock.clone()).await;
@@ -73,7 +94,6 @@ impl TestApp {
             other,
             config,
             _dir: Arc::new(dir),
-            dir_path,
         }
     }
 
@@ -85,8 +105,13 @@ impl TestApp {
         self.app = Some(app);
     }
 
-    pub fn db_path(&self) -> std::path::PathBuf {
-        self.dir_path.join("lunas.db")
+    /// Counts the rows of `table` straight from the database.
+    pub async fn count(&self, table: &str) -> i64 {
+        let mut conn = sqlx::AnyConnection::connect(&self.config.database_url).await.expect("database reachable");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+            .fetch_one(&mut conn)
+            .await
+            .expect("count")
     }
 
     pub fn store(&self) -> &Arc<dyn lunas::store::Store> {

@@ -425,20 +425,23 @@ async fn record_request_id(conn: &mut AnyConnection, request: &RequestId, now: T
 async fn find_payment(conn: &mut AnyConnection, target: &PaymentRef) -> StoreResult<Payment> {
     let query = match target {
         PaymentRef::Merchant { merchant_id, key: MerchantKey::Snap { reference_no, merchant_reference } } => {
-            sqlx::query("SELECT * FROM payments WHERE reference_no = $1 AND merchant_id = $2 AND merchant_reference = $3")
-                .bind(reference_no)
-                .bind(merchant_id.0)
-                .bind(merchant_reference)
-        }
-        PaymentRef::Merchant { merchant_id, key: MerchantKey::Pg3 { transaction_id, merchant_reference, order_id } } => {
             sqlx::query(
-                "SELECT * FROM payments WHERE id = $1 AND merchant_id = $2 AND merchant_reference = $3 AND order_id = $4",
+                "SELECT * FROM payments WHERE reference_no = $1 AND merchant_id = $2 AND merchant_reference = $3",
             )
-            .bind(transaction_id.0.to_string())
+            .bind(reference_no)
             .bind(merchant_id.0)
             .bind(merchant_reference)
-            .bind(order_id)
         }
+        PaymentRef::Merchant {
+            merchant_id,
+            key: MerchantKey::Pg3 { transaction_id, merchant_reference, order_id },
+        } => sqlx::query(
+            "SELECT * FROM payments WHERE id = $1 AND merchant_id = $2 AND merchant_reference = $3 AND order_id = $4",
+        )
+        .bind(transaction_id.0.to_string())
+        .bind(merchant_id.0)
+        .bind(merchant_reference)
+        .bind(order_id),
         PaymentRef::Merchant { merchant_id, key: MerchantKey::Reference(merchant_reference) } => {
             sqlx::query("SELECT * FROM payments WHERE merchant_id = $1 AND merchant_reference = $2")
                 .bind(merchant_id.0)

@@ -184,7 +184,7 @@ async fn create_merchant(
     if let Some(url) = &callback_url {
         anyhow::ensure!(is_http_url(url), "--callback-url must be an http(s) URL");
     }
-    let store = crate::app::open_store(&config).await?;
+    let store = crate::app::open_store(config).await?;
     let merchant = store
         .create_merchant(NewMerchant {
             name: name.trim().to_string(),

@@ -375,6 +375,8 @@ struct CallbackState {
     /// Statuses to answer, in order; 200 once empty.
     script: Mutex<VecDeque<u16>>,
     arrived: tokio::sync::Notify,
+    /// How long each answer takes.
+    delay: Duration,
 }
 
 /// A merchant's callback endpoint.
@@ -390,7 +392,16 @@ impl CallbackServer {
 
     /// Answers with `statuses` first, then 200.
     pub async fn answering(statuses: &[u16]) -> CallbackServer {
-        let state = Arc::new(CallbackState::default());
+        Self::serve(statuses, Duration::ZERO).await
+    }
+
+    /// Answers 200, each after `delay`.
+    pub async fn slow(delay: Duration) -> CallbackServer {
+        Self::serve(&[], delay).await
+    }
+
+    async fn serve(statuses: &[u16], delay: Duration) -> CallbackServer {
+        let state = Arc::new(CallbackState { delay, ..CallbackState::default() });
         state.script.lock().expect("lock").extend(statuses);
         let app = axum::Router::new().route("/notify", axum::routing::post(receive)).with_state(Arc::clone(&state));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0");
@@ -423,6 +434,7 @@ async fn receive(State(state): State<Arc<CallbackState>>, headers: HeaderMap, bo
     state.received.lock().expect("lock").push(Received { headers, body: body.to_vec() });
     let status = state.script.lock().expect("lock").pop_front().unwrap_or(200);
     state.arrived.notify_waiters();
+    tokio::time::sleep(state.delay).await;
     StatusCode::from_u16(status).expect("status")
 }
 

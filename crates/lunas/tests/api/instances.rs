@@ -247,3 +247,55 @@ async fn two_instances_agree_on_every_race() {
     assert!(paid.iter().all(|id| seen.get(id) == Some(&1)), "{seen:?}");
     eprintln!("{} of 30 races went to the payment", paid.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_instance_leaves_its_deliveries_to_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = fresh_database(dir.path()).await;
+    let key = dir.path().join("merchant.pub");
+    std::fs::write(&key, merchant_key().public_key_pem()).unwrap();
+    let config = dir.path().join("lunas.toml");
+    std::fs::write(
+        &config,
+        "[callbacks]\npoll_interval_ms = 50\nrequest_timeout_ms = 5000\nlease_ms = 6000\nretry_delays_ms = [100]\n",
+    )
+    .unwrap();
+    // The merchant is slow, so A is still waiting for its answer when it dies.
+    let callback = CallbackServer::slow(Duration::from_secs(3)).await;
+    let client = Client { http: reqwest::Client::new(), merchant: merchant_from_cli(&database, &key, &callback.url) };
+    let mut a = start(&database, &config).await;
+    let qr = client
+        .snap(
+            &a,
+            "/v1.0/qr/qr-mpm-generate",
+            &json!({
+                "partnerReferenceNo": unique("INV"),
+                "amount": {"value": "15000.00", "currency": "IDR"},
+                "additionalInfo": {"callbackUrl": callback.url},
+            }),
+        )
+        .await;
+    assert_eq!(client.sandbox(&a, "/sandbox/qris/pay", &json!({"qrContent": qr["qrContent"]})).await, 200);
+    callback.wait_for(1).await;
+    a.child.kill().expect("SIGKILL");
+    let _ = a.child.wait();
+
+    // B starts afterwards and takes the delivery over once A's lease has run out.
+    let _b = start(&database, &config).await;
+    let received = callback.wait_for(2).await;
+    assert_eq!(received[0].body, received[1].body, "the same notification, sent again");
+    let read_outbox = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_lunas"))
+            .args(["outbox", "list", "--all", "--database", &database])
+            .output()
+            .expect("outbox list");
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut listing = read_outbox();
+    while !listing.contains("\"delivered\":true") && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        listing = read_outbox();
+    }
+    assert!(listing.contains("\"delivered\":true"), "{listing}");
+}

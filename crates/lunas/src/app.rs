@@ -77,6 +77,12 @@ impl App {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener =
         TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    if config.mode == crate::config::Mode::Sandbox && !config.listen.ip().is_loopback() {
+        tracing::warn!(
+            listen = %config.listen,
+            "sandbox mode on a public address: anyone can mark payments paid through /sandbox; use --mode production"
+        );
+    }
     let app = App::start(config, listener, Clock::default()).await?;
     shutdown_signal().await;
     tracing::info!("shutting down");

@@ -9,7 +9,7 @@ pub mod time;
 pub use error::{Action, DomainError};
 pub use merchant::{Merchant, MerchantId, NewMerchant, generate_secret, new_partner_id};
 pub use payment::{
-    AmountRule, Event, Face, Instrument, Notice, NoticeKind, Payer, Payment, PaymentId, PaymentState, Receipt, Refund,
-    Transition, VirtualAccount, transition,
+    AmountRule, Event, Face, Instrument, NewPayment, Notice, NoticeKind, Payer, Payment, PaymentId, PaymentState,
+    Receipt, Refund, Transition, VirtualAccount, transition,
 };
 pub use time::{Clock, Timestamp};

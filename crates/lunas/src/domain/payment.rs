@@ -208,6 +208,51 @@ impl Payment {
     }
 }
 
+/// What a face decides about a new payment; everything else starts empty.
+pub struct NewPayment {
+    pub merchant_id: MerchantId,
+    pub reference_no: String,
+    pub merchant_reference: String,
+    pub order_id: Option<String>,
+    pub face: Face,
+    pub fingerprint: String,
+    pub amount: i64,
+    pub rule: AmountRule,
+    pub multi_use: bool,
+    pub instrument: Instrument,
+    pub callback_url: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+impl From<NewPayment> for Payment {
+    fn from(new: NewPayment) -> Self {
+        Payment {
+            id: PaymentId(uuid::Uuid::now_v7()),
+            merchant_id: new.merchant_id,
+            reference_no: new.reference_no,
+            merchant_reference: new.merchant_reference,
+            order_id: new.order_id,
+            face: new.face,
+            fingerprint: new.fingerprint,
+            amount: new.amount,
+            rule: new.rule,
+            multi_use: new.multi_use,
+            received: 0,
+            refunded: 0,
+            state: PaymentState::Pending,
+            instrument: new.instrument,
+            callback_url: new.callback_url,
+            payer: None,
+            created_at: new.created_at,
+            expires_at: new.expires_at,
+            paid_at: None,
+            canceled_at: None,
+            version: 0,
+        }
+    }
+}
+
 /// A payment received, as the acquirer reported it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {

@@ -78,6 +78,17 @@ impl Client {
         response.json().await.expect("SNAP JSON")
     }
 
+    async fn generate_qr(&self, instance: &Instance, callback_url: &str) -> Value {
+        let body = json!({
+            "partnerReferenceNo": unique("INV"),
+            "amount": {"value": "15000.00", "currency": "IDR"},
+            "additionalInfo": {"callbackUrl": callback_url},
+        });
+        let qr = self.snap(instance, "/v1.0/qr/qr-mpm-generate", &body).await;
+        assert_eq!(qr["responseCode"], "2004700", "{qr}");
+        qr
+    }
+
     async fn sandbox(&self, instance: &Instance, path: &str, body: &Value) -> u16 {
         let response = self
             .http
@@ -158,18 +169,7 @@ async fn two_instances_agree_on_every_race() {
     let mut paid = Vec::new();
     for round in 0..15 {
         // QRIS: cancel through A, the wallet pays through B.
-        let qr = client
-            .snap(
-                &a,
-                "/v1.0/qr/qr-mpm-generate",
-                &json!({
-                    "partnerReferenceNo": unique("INV"),
-                    "amount": {"value": "15000.00", "currency": "IDR"},
-                    "additionalInfo": {"callbackUrl": callback.url},
-                }),
-            )
-            .await;
-        assert_eq!(qr["responseCode"], "2004700", "{qr}");
+        let qr = client.generate_qr(&a, &callback.url).await;
         let cancel = json!({
             "originalPartnerReferenceNo": qr["partnerReferenceNo"],
             "originalReferenceNo": qr["referenceNo"],
@@ -264,17 +264,7 @@ async fn a_crashed_instance_leaves_its_deliveries_to_the_others() {
     let callback = CallbackServer::slow(Duration::from_secs(3)).await;
     let client = Client { http: reqwest::Client::new(), merchant: merchant_from_cli(&database, &key, &callback.url) };
     let mut a = start(&database, &config).await;
-    let qr = client
-        .snap(
-            &a,
-            "/v1.0/qr/qr-mpm-generate",
-            &json!({
-                "partnerReferenceNo": unique("INV"),
-                "amount": {"value": "15000.00", "currency": "IDR"},
-                "additionalInfo": {"callbackUrl": callback.url},
-            }),
-        )
-        .await;
+    let qr = client.generate_qr(&a, &callback.url).await;
     assert_eq!(client.sandbox(&a, "/sandbox/qris/pay", &json!({"qrContent": qr["qrContent"]})).await, 200);
     callback.wait_for(1).await;
     a.child.kill().expect("SIGKILL");

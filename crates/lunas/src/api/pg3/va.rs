@@ -15,8 +15,8 @@ use crate::api::AppState;
 use crate::api::snap::new_reference;
 use crate::domain::time::{from_datetime, to_datetime};
 use crate::domain::{
-    AmountRule, DomainError, Event, Face, Instrument, Merchant, Payment, PaymentId, PaymentState, Receipt, Timestamp,
-    VirtualAccount,
+    AmountRule, DomainError, Event, Face, Instrument, Merchant, NewPayment, Payment, PaymentId, PaymentState, Receipt,
+    Timestamp, VirtualAccount,
 };
 use crate::store::{MerchantKey, PaymentCommand, PaymentRef, StoreError};
 
@@ -193,8 +193,7 @@ pub async fn create(state: AppState, merchant: Merchant, request: CreateVaReques
                     )
                 }
             })?;
-        let payment = Payment {
-            id: PaymentId(uuid::Uuid::now_v7()),
+        let payment = NewPayment {
             merchant_id: merchant.id,
             reference_no: new_reference(now),
             merchant_reference: valid.external_id.clone(),
@@ -204,9 +203,6 @@ pub async fn create(state: AppState, merchant: Merchant, request: CreateVaReques
             amount: valid.amount * 100,
             rule,
             multi_use,
-            received: 0,
-            refunded: 0,
-            state: PaymentState::Pending,
             instrument: Instrument::VirtualAccount(Box::new(VirtualAccount {
                 channel: valid.channel.name.to_string(),
                 number,
@@ -215,14 +211,10 @@ pub async fn create(state: AppState, merchant: Merchant, request: CreateVaReques
                 order: order.clone(),
             })),
             callback_url: callback_url.clone(),
-            payer: None,
             created_at: now,
             expires_at,
-            paid_at: None,
-            canceled_at: None,
-            version: 0,
         };
-        match state.store.create_payment(payment, None).await {
+        match state.store.create_payment(payment.into(), None).await {
             Ok(created) => return respond(&created, now, None),
             // A drawn number that is taken is drawn again; a chosen one is refused.
             Err(StoreError::Domain(DomainError::NumberInUse)) if valid.va_number.is_none() => continue,

@@ -10,7 +10,7 @@ use super::{Caller, SnapError};
 use crate::acquirer::QrisOrder;
 use crate::api::AppState;
 use crate::domain::time::to_datetime;
-use crate::domain::{AmountRule, Event, Face, Instrument, Payment, PaymentId, PaymentState, Timestamp};
+use crate::domain::{AmountRule, Event, Face, Instrument, NewPayment, Payment, PaymentState, Timestamp};
 use crate::store::{MerchantKey, NewPaymentKey, PaymentCommand, PaymentRef, RefundCommand};
 
 const MINUTE_MS: i64 = 60_000;
@@ -109,8 +109,7 @@ pub async fn generate(
         SnapError::plain(Case::GeneralError)
     })?;
 
-    let payment = Payment {
-        id: PaymentId(uuid::Uuid::now_v7()),
+    let payment = NewPayment {
         merchant_id: caller.merchant.id,
         reference_no: reference_no.clone(),
         merchant_reference: valid.partner_reference_no.clone(),
@@ -120,19 +119,12 @@ pub async fn generate(
         amount: valid.amount,
         rule: AmountRule::Exact,
         multi_use: false,
-        received: 0,
-        refunded: 0,
-        state: PaymentState::Pending,
         instrument: Instrument::Qris { content: content.clone(), terminal_id: valid.terminal_id.clone() },
         callback_url: valid.callback_url,
-        payer: None,
         created_at: now,
         expires_at,
-        paid_at: None,
-        canceled_at: None,
-        version: 0,
     };
-    state.store.create_payment(payment, Some(caller.request_id)).await?;
+    state.store.create_payment(payment.into(), Some(caller.request_id)).await?;
 
     let (response_code, response_message) = success(Service::GenerateQr);
     Ok(GenerateQrResponse {

@@ -51,7 +51,7 @@ CREATE TABLE payments (
     paid_at            BIGINT,
     canceled_at        BIGINT,
     version            BIGINT NOT NULL,
-    UNIQUE (merchant_id, merchant_reference)
+    UNIQUE (merchant_id, face, merchant_reference)
 );
 
 CREATE TABLE receipts (

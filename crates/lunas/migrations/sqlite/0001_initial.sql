@@ -50,7 +50,7 @@ CREATE TABLE payments (
     paid_at            INTEGER,
     canceled_at        INTEGER,
     version            INTEGER NOT NULL,
-    UNIQUE (merchant_id, merchant_reference)
+    UNIQUE (merchant_id, face, merchant_reference)
 );
 
 -- Every payment received (a VA may receive many), newest last.

@@ -75,17 +75,15 @@ impl Acquirer for Simulator {
 
     async fn issue_virtual_account(&self, order: &VaOrder<'_>) -> Result<String, AcquirerError> {
         let (prefix, free_digits) = bank_identification(order.channel, order.rule);
-        let free = match order.requested {
-            Some(digits) if digits.len() <= free_digits => format!("{digits:0>free_digits$}"),
+        // Four digits of the merchant, then the customer part: the merchant's own digits
+        // for a static VA (so no merchant can take another's numbers), random otherwise.
+        let customer_digits = free_digits - 4;
+        let customer = match order.requested {
+            Some(digits) if digits.len() <= customer_digits => format!("{digits:0>customer_digits$}"),
             Some(_) => return Err(AcquirerError::InvalidNumber),
-            // Four digits of merchant, the rest random.
-            None => format!(
-                "{:04}{}",
-                order.merchant.id.0 % 10_000,
-                lunas_protocol::crypto::random_digits(u32::try_from(free_digits - 4).unwrap_or(0))
-            ),
+            None => lunas_protocol::crypto::random_digits(u32::try_from(customer_digits).unwrap_or(0)),
         };
-        Ok(format!("{prefix}{free}"))
+        Ok(format!("{prefix}{:04}{customer}", order.merchant.id.0 % 10_000))
     }
 }
 

@@ -52,9 +52,11 @@ impl From<StoreError> for SandboxError {
     fn from(e: StoreError) -> Self {
         let (status, error) = match &e {
             StoreError::Domain(DomainError::NotFound) => (StatusCode::NOT_FOUND, "not_found"),
-            StoreError::Domain(DomainError::AmountMismatch { .. } | DomainError::AmountOutOfRange { .. }) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "amount_not_accepted")
-            }
+            StoreError::Domain(
+                DomainError::AmountMismatch { .. }
+                | DomainError::AmountOutOfRange { .. }
+                | DomainError::FractionalAmount { .. },
+            ) => (StatusCode::UNPROCESSABLE_ENTITY, "amount_not_accepted"),
             StoreError::Domain(_) => (StatusCode::CONFLICT, "invalid_state"),
             StoreError::Internal(inner) => {
                 tracing::error!(error = ?inner, "storage failure");

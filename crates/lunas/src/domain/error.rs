@@ -20,6 +20,8 @@ pub enum DomainError {
     AmountMismatch { expected: i64, offered: i64 },
     #[error("amount {offered} is outside {minimum}..={maximum:?}")]
     AmountOutOfRange { offered: i64, minimum: i64, maximum: Option<i64> },
+    #[error("amount {offered} is not whole rupiah")]
+    FractionalAmount { offered: i64 },
     #[error("refund exceeds the refundable balance of {refundable}")]
     RefundExceedsBalance { refundable: i64 },
     #[error("the request id was already used today")]

@@ -184,6 +184,10 @@ impl Payment {
 
     /// Whether a payment of `amount` completes this payment, or why it is refused.
     fn accept(&self, amount: i64) -> Result<bool, DomainError> {
+        // Banks move whole rupiah; a fraction could never settle a VA's remainder.
+        if self.virtual_account().is_some() && amount % 100 != 0 {
+            return Err(DomainError::FractionalAmount { offered: amount });
+        }
         match self.rule {
             AmountRule::Exact if amount != self.amount => {
                 Err(DomainError::AmountMismatch { expected: self.amount, offered: amount })
@@ -328,7 +332,11 @@ pub fn transition(payment: &Payment, event: &Event, now: Timestamp) -> Result<Tr
     match (state, event) {
         (Pending, Event::Pay { amount, .. }) => {
             let next = if payment.accept(*amount)? { Paid } else { Pending };
-            let received = received + amount;
+            let received = received.checked_add(*amount).ok_or(DomainError::AmountOutOfRange {
+                offered: *amount,
+                minimum: 1,
+                maximum: Some(i64::MAX - received),
+            })?;
             Ok(Transition::Changed { next, received, refunded, notify: Some(NoticeKind::Paid { amount: *amount }) })
         }
         (Pending, Event::Cancel) => to(Canceled, None),

@@ -99,7 +99,7 @@ impl Worker {
                 tracing::warn!(delivery = delivery.id, error, will_retry = retry_at.is_some(), "notification failed")
             }
         }
-        if let Err(e) = self.store.finish_delivery(delivery.id, result, self.clock.now()).await {
+        if let Err(e) = self.store.finish_delivery(&delivery, result, self.clock.now()).await {
             // The lease will expire and the delivery will be tried again.
             tracing::error!(delivery = delivery.id, error = ?e, "cannot record a delivery attempt");
         }

@@ -7,7 +7,7 @@ mod sql;
 use async_trait::async_trait;
 
 use crate::domain::{
-    DomainError, Event, Merchant, MerchantId, NewMerchant, Notice, Payment, PaymentId, Receipt, Refund, Timestamp,
+    DomainError, Event, Face, Merchant, MerchantId, NewMerchant, Notice, Payment, PaymentId, Receipt, Refund, Timestamp,
 };
 
 pub use sql::{Dialect, SqlStore};
@@ -40,8 +40,9 @@ pub struct RequestId {
 /// How a command finds its payment.
 #[derive(Debug, Clone)]
 pub enum PaymentRef {
-    /// A merchant naming its own payment; another merchant's is simply not found.
-    Merchant { merchant_id: MerchantId, key: MerchantKey },
+    /// A merchant naming its own payment through one API family; another merchant's
+    /// payment, or one made through the other family, is simply not found.
+    Merchant { merchant_id: MerchantId, face: Face, key: MerchantKey },
     /// The acquirer naming a payment by the gateway's reference or transaction id.
     Acquirer { reference: String },
     /// A bank transfer to a virtual-account number that is live now.
@@ -64,6 +65,7 @@ pub enum MerchantKey {
 #[derive(Debug, Clone, Copy)]
 pub struct NewPaymentKey<'a> {
     pub merchant_id: MerchantId,
+    pub face: Face,
     pub merchant_reference: &'a str,
     pub fingerprint: &'a str,
 }
@@ -72,6 +74,7 @@ impl<'a> NewPaymentKey<'a> {
     pub fn of(payment: &'a Payment) -> Self {
         Self {
             merchant_id: payment.merchant_id,
+            face: payment.face,
             merchant_reference: &payment.merchant_reference,
             fingerprint: &payment.fingerprint,
         }
@@ -123,6 +126,8 @@ pub struct Delivery {
     pub notice: Notice,
     /// Attempts made before this one.
     pub attempts: u32,
+    /// The lease this claim holds; recording the attempt requires it still.
+    pub lease_until: Timestamp,
 }
 
 /// What happened when a delivery was attempted.
@@ -196,7 +201,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Leases up to `limit` due notifications until `lease_until`.
     async fn claim_deliveries(&self, now: Timestamp, lease_until: Timestamp, limit: u32) -> StoreResult<Vec<Delivery>>;
-    async fn finish_delivery(&self, id: i64, result: AttemptResult, now: Timestamp) -> StoreResult<()>;
+    /// Records an attempt, unless the lease was lost meanwhile (a resend, or another
+    /// worker after expiry); then the newer claim records its own.
+    async fn finish_delivery(&self, delivery: &Delivery, result: AttemptResult, now: Timestamp) -> StoreResult<()>;
     async fn list_outbox(&self, undelivered_only: bool) -> StoreResult<Vec<OutboxEntry>>;
     /// Makes a delivery due now again, including one whose attempts ran out.
     async fn resend(&self, id: i64, now: Timestamp) -> StoreResult<bool>;

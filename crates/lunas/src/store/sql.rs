@@ -57,6 +57,24 @@ impl Dialect {
         }
     }
 
+    /// Appended to the read at the start of a write command: PostgreSQL locks the row,
+    /// so commands on one payment queue instead of racing; SQLite's transaction
+    /// already holds the only write lock.
+    fn lock_row(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// A read that sees one moment across several queries.
+    fn begin_read(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "BEGIN",
+            Dialect::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        }
+    }
+
     fn claim_outbox(self) -> &'static str {
         match self {
             Dialect::Sqlite => {
@@ -205,7 +223,7 @@ impl SqlStore {
         if let Some(request_id) = &command.request_id {
             record_request_id(&mut tx, request_id, command.now).await?;
         }
-        let before = find_payment(&mut tx, &command.payment).await?;
+        let before = find_payment(&mut tx, &command.payment, self.dialect.lock_row()).await?;
         let (next, received, refunded, notify) = match transition(&before, &command.event, command.now)? {
             Transition::Unchanged => {
                 tx.commit().await?;
@@ -227,7 +245,7 @@ impl SqlStore {
     async fn refund_once(&self, c: &RefundCommand) -> Attempt<Refunded> {
         let mut tx = self.begin().await?;
         record_request_id(&mut tx, &c.request_id, c.now).await?;
-        let before = find_payment(&mut tx, &c.payment).await?;
+        let before = find_payment(&mut tx, &c.payment, self.dialect.lock_row()).await?;
         let existing = sqlx::query("SELECT * FROM refunds WHERE merchant_id = $1 AND merchant_refund_no = $2")
             .bind(before.merchant_id.0)
             .bind(&c.merchant_refund_no)
@@ -391,11 +409,14 @@ async fn request_id_used(conn: &mut AnyConnection, request: &RequestId) -> Store
 /// Refuses a merchant reference already used: `DuplicateReference` for the same
 /// request, `InconsistentRequest` for another.
 async fn check_reference(conn: &mut AnyConnection, key: &NewPaymentKey<'_>) -> StoreResult<()> {
-    let existing = sqlx::query("SELECT fingerprint FROM payments WHERE merchant_id = $1 AND merchant_reference = $2")
-        .bind(key.merchant_id.0)
-        .bind(key.merchant_reference)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let existing = sqlx::query(
+        "SELECT fingerprint FROM payments WHERE merchant_id = $1 AND face = $2 AND merchant_reference = $3",
+    )
+    .bind(key.merchant_id.0)
+    .bind(key.face.as_str())
+    .bind(key.merchant_reference)
+    .fetch_optional(&mut *conn)
+    .await?;
     match existing {
         None => Ok(()),
         Some(row) => {
@@ -422,43 +443,58 @@ async fn record_request_id(conn: &mut AnyConnection, request: &RequestId, now: T
     Ok(())
 }
 
-async fn find_payment(conn: &mut AnyConnection, target: &PaymentRef) -> StoreResult<Payment> {
-    let query = match target {
-        PaymentRef::Merchant { merchant_id, key: MerchantKey::Snap { reference_no, merchant_reference } } => {
-            sqlx::query(
-                "SELECT * FROM payments WHERE reference_no = $1 AND merchant_id = $2 AND merchant_reference = $3",
-            )
-            .bind(reference_no)
-            .bind(merchant_id.0)
-            .bind(merchant_reference)
-        }
-        PaymentRef::Merchant {
-            merchant_id,
-            key: MerchantKey::Pg3 { transaction_id, merchant_reference, order_id },
-        } => sqlx::query(
-            "SELECT * FROM payments WHERE id = $1 AND merchant_id = $2 AND merchant_reference = $3 AND order_id = $4",
-        )
-        .bind(transaction_id.0.to_string())
-        .bind(merchant_id.0)
-        .bind(merchant_reference)
-        .bind(order_id),
-        PaymentRef::Merchant { merchant_id, key: MerchantKey::Reference(merchant_reference) } => {
-            sqlx::query("SELECT * FROM payments WHERE merchant_id = $1 AND merchant_reference = $2")
-                .bind(merchant_id.0)
-                .bind(merchant_reference)
+/// A bound value of a lookup.
+enum Arg<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+/// Finds the payment `target` names; `lock` is [`Dialect::lock_row`] in a write
+/// command and empty in a read.
+async fn find_payment(conn: &mut AnyConnection, target: &PaymentRef, lock: &str) -> StoreResult<Payment> {
+    let transaction_id;
+    let (sql, args) = match target {
+        PaymentRef::Merchant { merchant_id, face, key } => {
+            let (m, f) = (Arg::Int(merchant_id.0), Arg::Text(face.as_str()));
+            match key {
+                MerchantKey::Snap { reference_no, merchant_reference } => (
+                    "SELECT * FROM payments WHERE merchant_id = $1 AND face = $2 AND reference_no = $3
+                       AND merchant_reference = $4",
+                    vec![m, f, Arg::Text(reference_no), Arg::Text(merchant_reference)],
+                ),
+                MerchantKey::Pg3 { transaction_id: id, merchant_reference, order_id } => {
+                    transaction_id = id.0.to_string();
+                    (
+                        "SELECT * FROM payments WHERE merchant_id = $1 AND face = $2 AND id = $3
+                           AND merchant_reference = $4 AND order_id = $5",
+                        vec![m, f, Arg::Text(&transaction_id), Arg::Text(merchant_reference), Arg::Text(order_id)],
+                    )
+                }
+                MerchantKey::Reference(merchant_reference) => (
+                    "SELECT * FROM payments WHERE merchant_id = $1 AND face = $2 AND merchant_reference = $3",
+                    vec![m, f, Arg::Text(merchant_reference)],
+                ),
+            }
         }
         PaymentRef::Acquirer { reference } => {
-            sqlx::query("SELECT * FROM payments WHERE reference_no = $1 OR id = $2").bind(reference).bind(reference)
+            ("SELECT * FROM payments WHERE reference_no = $1 OR id = $1", vec![Arg::Text(reference)])
         }
         // A number belongs to a VA that still takes money; a transfer racing the VA's
         // end sees it gone, whichever instance it reaches.
-        PaymentRef::VirtualAccount { number, now } => sqlx::query(
+        PaymentRef::VirtualAccount { number, now } => (
             "SELECT p.* FROM va_numbers v JOIN payments p ON p.id = v.payment_id
              WHERE v.number = $1 AND v.live_until > $2 AND p.state = 'pending'",
-        )
-        .bind(number)
-        .bind(*now),
+            vec![Arg::Text(number), Arg::Int(*now)],
+        ),
     };
+    // Both parts are this module's constants.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("{sql}{lock}")));
+    for arg in args {
+        query = match arg {
+            Arg::Text(text) => query.bind(text),
+            Arg::Int(int) => query.bind(int),
+        };
+    }
     let row = query.fetch_optional(&mut *conn).await?.ok_or(DomainError::NotFound)?;
     Ok(payment_from_row(&row)?)
 }
@@ -648,12 +684,12 @@ impl Store for SqlStore {
 
     async fn payment(&self, target: PaymentRef) -> StoreResult<Payment> {
         let mut conn = self.reader.acquire().await?;
-        find_payment(&mut conn, &target).await
+        find_payment(&mut conn, &target, "").await
     }
 
     async fn payment_history(&self, target: PaymentRef, limit: u32) -> StoreResult<(Payment, Vec<Receipt>)> {
-        let mut tx = self.reader.begin().await?;
-        let payment = find_payment(&mut tx, &target).await?;
+        let mut tx = self.reader.begin_with(self.dialect.begin_read()).await?;
+        let payment = find_payment(&mut tx, &target, "").await?;
         let rows =
             sqlx::query("SELECT amount, paid_at, payer FROM receipts WHERE payment_id = $1 ORDER BY id DESC LIMIT $2")
                 .bind(payment.id.0.to_string())
@@ -678,7 +714,7 @@ impl Store for SqlStore {
     async fn query_payment(&self, target: PaymentRef, request_id: RequestId, now: Timestamp) -> StoreResult<Payment> {
         let mut tx = self.begin().await?;
         record_request_id(&mut tx, &request_id, now).await?;
-        let payment = find_payment(&mut tx, &target).await?;
+        let payment = find_payment(&mut tx, &target, "").await?;
         tx.commit().await?;
         Ok(payment)
     }
@@ -711,33 +747,38 @@ impl Store for SqlStore {
                     target_url: row.try_get("target_url")?,
                     notice: decode_json(&notice, "notice")?,
                     attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                    lease_until,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
 
-    async fn finish_delivery(&self, id: i64, result: AttemptResult, now: Timestamp) -> StoreResult<()> {
+    async fn finish_delivery(&self, delivery: &Delivery, result: AttemptResult, now: Timestamp) -> StoreResult<()> {
         let query = match &result {
             AttemptResult::Delivered { status } => sqlx::query(
                 "UPDATE outbox SET attempts = attempts + 1, delivered_at = $1, last_status = $2, last_error = NULL,
-                                   locked_until = NULL WHERE id = $3",
+                                   locked_until = NULL WHERE id = $3 AND locked_until = $4",
             )
             .bind(now)
             .bind(i64::from(*status))
-            .bind(id),
+            .bind(delivery.id)
+            .bind(delivery.lease_until),
             AttemptResult::Failed { status, error, retry_at } => sqlx::query(
                 // A row whose attempts ran out stays for inspection with no next attempt
                 // (next_attempt_at far in the future) until an operator resends it.
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_status = $2, last_error = $3,
-                                   locked_until = NULL WHERE id = $4",
+                                   locked_until = NULL WHERE id = $4 AND locked_until = $5",
             )
             .bind(retry_at.unwrap_or(i64::MAX))
             .bind(status.map(i64::from))
             .bind(error)
-            .bind(id),
+            .bind(delivery.id)
+            .bind(delivery.lease_until),
         };
-        query.execute(&self.writer).await?;
+        if query.execute(&self.writer).await?.rows_affected() == 0 {
+            tracing::warn!(delivery = delivery.id, "lost the lease while sending; the newer claim records its attempt");
+        }
         Ok(())
     }
 

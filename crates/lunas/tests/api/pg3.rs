@@ -236,7 +236,8 @@ async fn static_numbers_are_unique_among_live_vas() {
     let mut body = create_body("CLOSED", false, 15_000, "BNI", "https://m.example/cb");
     body["payment_details"]["va_number"] = json!("123456");
     let va = create(&app, &body).await;
-    assert_eq!(va["payment_details"]["va_number"], "7136000000123456");
+    // BNI's BIN, the merchant's four digits, then the merchant's own eight.
+    assert_eq!(va["payment_details"]["va_number"], "7136000100123456");
     let mut twin = body.clone();
     twin["external_id"] = json!(unique("EXT-"));
     let (code, refused) = app.pg3(&app.merchant, "/va", &twin).await;
@@ -246,12 +247,15 @@ async fn static_numbers_are_unique_among_live_vas() {
     );
     app.pg3(&app.merchant, "/va/cancel", &lookup_body(&va)).await;
     let reused = create(&app, &twin).await;
-    assert_eq!(reused["payment_details"]["va_number"], "7136000000123456", "free again once cancelled");
+    assert_eq!(reused["payment_details"]["va_number"], "7136000100123456", "free again once cancelled");
+    // Another merchant's same digits land in its own range.
+    let (code, theirs) = app.pg3(&app.other, "/va", &twin).await;
+    assert_eq!((code, theirs["payment_details"]["va_number"].as_str()), (200, Some("7136000200123456")));
 
     let mut too_long = create_body("CLOSED", false, 15_000, "BCA", "https://m.example/cb");
     too_long["payment_details"]["va_number"] = json!("1234567890");
     let (code, _) = app.pg3(&app.merchant, "/va", &too_long).await;
-    assert_eq!(code, 400, "BCA numbers have 9 free digits");
+    assert_eq!(code, 400, "BCA numbers leave 5 digits to the merchant");
 }
 
 #[tokio::test]
@@ -304,7 +308,7 @@ async fn every_field_rule_answers_01_naming_the_field() {
             },
             "customer_details.full_name is required",
         ),
-        (|b| b["item_details"][0]["qty"] = json!(0), "item_details[0].qty is required"),
+        (|b| b["item_details"][0]["qty"] = json!(0), "item_details[0].qty is invalid"),
         (|b| b["callback_url"] = json!("ftp://x"), "callback_url is invalid"),
     ];
     for (mutate, message) in cases {
@@ -420,4 +424,64 @@ async fn cancel_racing_a_bank_transfer_has_one_winner() {
     callback.wait_for(transfers_won).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(callback.received().len(), transfers_won, "one callback per accepted transfer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_virtual_account_takes_every_concurrent_transfer() {
+    let callback = CallbackServer::start().await;
+    let app = TestApp::spawn().await;
+    let va = create(&app, &create_body("OPEN", true, 0, "BCA", &callback.url)).await;
+    let transfers: Vec<_> = (0..40).map(|_| transfer(&app, &va, "10000")).collect();
+    let statuses: Vec<u16> =
+        futures_util::future::join_all(transfers).await.into_iter().map(|(status, _)| status).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let status = inquiry(&app, &va).await;
+    assert_eq!(status["payment_details"]["total_paid_amount"], 400_000, "every transfer counted once");
+    callback.wait_for(40).await;
+}
+
+#[tokio::test]
+async fn transfers_are_whole_rupiah() {
+    let callback = CallbackServer::start().await;
+    let app = TestApp::spawn().await;
+    let va = create(&app, &create_body("PARTIAL", false, 30_000, "BCA", &callback.url)).await;
+    let (status, body) = transfer(&app, &va, "0.99").await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("amount_not_accepted")));
+    assert_eq!(transfer(&app, &va, "10000.50").await.0, 422);
+    assert_eq!(inquiry(&app, &va).await["payment_details"]["total_paid_amount"], 0, "refused transfers change nothing");
+}
+
+#[tokio::test]
+async fn snap_and_pg3_payments_are_separate() {
+    let app = TestApp::spawn().await;
+    let va = create(&app, &create_body("CLOSED", false, 15_000, "BCA", "https://m.example/cb")).await;
+    transfer(&app, &va, "15000").await;
+    let refs = json!({
+        "originalReferenceNo": va["reference_id"],
+        "originalPartnerReferenceNo": va["external_id"],
+        "serviceCode": "47",
+    });
+    app.call("/v1.0/qr/qr-mpm-query", &refs).await.expect("4045101");
+    let refund = json!({
+        "originalReferenceNo": va["reference_id"],
+        "originalPartnerReferenceNo": va["external_id"],
+        "partnerRefundNo": "RF1",
+        "refundAmount": {"value": "15000.00", "currency": "IDR"},
+    });
+    app.call("/v1.0/qr/qr-mpm-refund", &refund).await.expect("4047801");
+    // A QR's partnerReferenceNo and a VA's external_id live in separate namespaces.
+    let qr = app.generate("15000.00", "https://m.example/cb").await;
+    let mut same_reference = create_body("CLOSED", false, 15_000, "BCA", "https://m.example/cb");
+    same_reference["external_id"] = qr.body["partnerReferenceNo"].clone();
+    let (code, _) = app.pg3(&app.merchant, "/va", &same_reference).await;
+    assert_eq!(code, 200);
+    let lookup = json!({
+        "external_id": qr.body["partnerReferenceNo"],
+        "order_id": "X",
+        "transaction_id": "00000000-0000-0000-0000-000000000000",
+        "payment_method": "BANK_TRANSFER",
+        "payment_channel": "BCA",
+    });
+    assert_eq!(app.pg3(&app.merchant, "/va/cancel", &lookup).await.0, 404);
+    assert_eq!(app.query(&qr).await.body["latestTransactionStatus"], "01");
 }

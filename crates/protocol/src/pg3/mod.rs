@@ -48,7 +48,6 @@ pub fn parse_basic_authorization(header: &str) -> Option<(String, String)> {
 pub enum Code {
     Success,
     RequestParameterError,
-    DataNotFound,
     FailedRequest,
     UnauthorizedMerchant,
     SystemError,
@@ -59,7 +58,6 @@ impl Code {
         match self {
             Code::Success => "00",
             Code::RequestParameterError => "01",
-            Code::DataNotFound => "02",
             Code::FailedRequest => "03",
             Code::UnauthorizedMerchant => "04",
             Code::SystemError => "98",
@@ -70,7 +68,6 @@ impl Code {
         match self {
             Code::Success => "Success",
             Code::RequestParameterError => "Request Parameter Error",
-            Code::DataNotFound => "Data Not Found",
             Code::FailedRequest => "Failed Request",
             Code::UnauthorizedMerchant => "Unauthorized Merchant",
             Code::SystemError => "System Error",

@@ -303,9 +303,11 @@ impl ItemIn {
             name: required(&self.name, &field("name"), 100)?.to_string(),
             amount: numeric(&self.amount, &field("amount"), MAX_AMOUNT_DIGITS)?
                 .ok_or_else(|| FieldError::missing(field("amount")))?,
-            qty: numeric(&self.qty, &field("qty"), 5)?
-                .filter(|q| *q > 0)
-                .ok_or_else(|| FieldError::missing(field("qty")))?,
+            qty: match numeric(&self.qty, &field("qty"), 5)? {
+                None => return Err(FieldError::missing(field("qty"))),
+                Some(0) => return Err(FieldError::format(field("qty"))),
+                Some(qty) => qty,
+            },
             description: optional(&self.description, &field("description"), 100)?.map(str::to_string),
         })
     }

@@ -12,12 +12,12 @@ use crate::outbox::OutboundRequest;
 /// the same bytes.
 pub fn request(notice: &Notice, merchant: &Merchant) -> OutboundRequest {
     let payment = &notice.payment;
-    let paid = match notice.kind {
-        NoticeKind::Paid { amount } => Some(amount),
-        NoticeKind::Refunded { .. } => None,
-    };
     // Each accepted payment is reported as PAID, whether or not it finished the VA.
-    let body = va_body(payment, payment.paid_at.unwrap_or(payment.created_at), Some(status::PAID), paid)
+    let (status, paid) = match notice.kind {
+        NoticeKind::Paid { amount } => (status::PAID, Some(amount)),
+        NoticeKind::Refunded { .. } => (status::REFUNDED, None),
+    };
+    let body = va_body(payment, payment.paid_at.unwrap_or(payment.created_at), Some(status), paid)
         .map(|va| serde_json::to_vec(&va).expect("a callback always serialises"))
         .unwrap_or_default();
     let order_id = payment.order_id.as_deref().unwrap_or("");

@@ -76,9 +76,9 @@ impl From<DomainError> for Pg3Error {
                 }
                 PaymentState::Pending => conflict("transaction is pending"),
             },
-            DomainError::AmountMismatch { .. } | DomainError::AmountOutOfRange { .. } => {
-                Pg3Error::parameter("amount is invalid")
-            }
+            DomainError::AmountMismatch { .. }
+            | DomainError::AmountOutOfRange { .. }
+            | DomainError::FractionalAmount { .. } => Pg3Error::parameter("amount is invalid"),
             DomainError::RefundExceedsBalance { .. } => conflict("amount exceeds the refundable balance"),
             DomainError::RequestIdReused | DomainError::DuplicateReference => {
                 Pg3Error::new(StatusCode::CONFLICT, Code::RequestParameterError, "external_id already exists")

@@ -153,7 +153,9 @@ pub async fn create(state: AppState, merchant: Merchant, request: CreateVaReques
             valid.amount,
             valid.expired_time.map(|t| t.unix_timestamp()),
             valid.description,
-            callback_url,
+            // The request's own URL: a later change of the merchant's default must not
+            // turn an identical retry into a conflict.
+            valid.callback_url,
             order,
         ])
         .to_string()
@@ -162,6 +164,7 @@ pub async fn create(state: AppState, merchant: Merchant, request: CreateVaReques
 
     // A repeat of the same request answers with the VA it created.
     let by_reference = |external_id: &str| PaymentRef::Merchant {
+        face: Face::Pg3,
         merchant_id: merchant.id,
         key: MerchantKey::Reference(external_id.to_string()),
     };
@@ -232,6 +235,7 @@ pub async fn create(state: AppState, merchant: Merchant, request: CreateVaReques
 fn lookup(merchant: &Merchant, valid: &ValidLookup) -> Result<PaymentRef, Pg3Error> {
     let transaction_id = uuid::Uuid::parse_str(&valid.transaction_id).map_err(|_| Pg3Error::not_found())?;
     Ok(PaymentRef::Merchant {
+        face: Face::Pg3,
         merchant_id: merchant.id,
         key: MerchantKey::Pg3 {
             transaction_id: PaymentId(transaction_id),

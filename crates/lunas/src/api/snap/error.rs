@@ -72,9 +72,9 @@ impl From<DomainError> for SnapError {
                 SnapError::plain(Case::TransactionExpired)
             }
             DomainError::InvalidState { .. } => SnapError::plain(Case::OperationNotAllowed),
-            DomainError::AmountMismatch { .. } | DomainError::AmountOutOfRange { .. } => {
-                SnapError::format("amount.value")
-            }
+            DomainError::AmountMismatch { .. }
+            | DomainError::AmountOutOfRange { .. }
+            | DomainError::FractionalAmount { .. } => SnapError::format("amount.value"),
             // SNAP has no virtual accounts yet; a number clash would be lunas's own fault.
             DomainError::NumberInUse => SnapError::plain(Case::GeneralError),
             DomainError::RefundExceedsBalance { .. } => SnapError::plain(Case::InsufficientFunds),

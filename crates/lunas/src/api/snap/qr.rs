@@ -38,6 +38,7 @@ fn fingerprint(parts: &[&str]) -> String {
 
 fn merchant_ref(caller: &Caller, refs: OriginalRefs) -> PaymentRef {
     PaymentRef::Merchant {
+        face: Face::Snap,
         merchant_id: caller.merchant.id,
         key: MerchantKey::Snap { reference_no: refs.reference_no, merchant_reference: refs.partner_reference_no },
     }
@@ -83,6 +84,7 @@ pub async fn generate(
     // Spare the acquirer a QR for a request that will be refused; create_payment
     // checks again inside its transaction.
     let key = NewPaymentKey {
+        face: Face::Snap,
         merchant_id: caller.merchant.id,
         merchant_reference: &valid.partner_reference_no,
         fingerprint: &fingerprint,
@@ -222,6 +224,7 @@ pub async fn refund(state: AppState, caller: Caller, request: RefundQrRequest) -
         .store
         .refund(RefundCommand {
             payment: PaymentRef::Merchant {
+                face: Face::Snap,
                 merchant_id: caller.merchant.id,
                 key: match valid.reference_no {
                     Some(reference_no) => {

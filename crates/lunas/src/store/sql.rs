@@ -63,7 +63,9 @@ impl Dialect {
     fn lock_row(self) -> &'static str {
         match self {
             Dialect::Sqlite => "",
-            Dialect::Postgres => " FOR UPDATE",
+            // Only the payment: a transfer's lookup joins va_numbers, which the winner of
+            // a race updates too, and locking both in two orders would deadlock.
+            Dialect::Postgres => " FOR UPDATE OF p",
         }
     }
 
@@ -315,11 +317,24 @@ where
     Fut: std::future::Future<Output = Attempt<T>>,
 {
     for _ in 0..ATTEMPTS {
-        if let Some(done) = once().await? {
-            return Ok(done);
+        match once().await {
+            Ok(Some(done)) => return Ok(done),
+            Ok(None) => {}
+            // PostgreSQL may still abort one side of a race (deadlock, serialization).
+            Err(StoreError::Internal(e)) if is_transient(&e) => {}
+            Err(e) => return Err(e),
         }
     }
     Err(anyhow::anyhow!("a command lost {ATTEMPTS} races in a row").into())
+}
+
+/// PostgreSQL's deadlock and serialization-failure codes: the transaction was rolled
+/// back and may simply run again.
+fn is_transient(error: &anyhow::Error) -> bool {
+    match error.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Database(e)) => matches!(e.code().as_deref(), Some("40P01" | "40001")),
+        _ => false,
+    }
 }
 
 /// A unique-index violation means another instance got there first: run again.
@@ -458,26 +473,26 @@ async fn find_payment(conn: &mut AnyConnection, target: &PaymentRef, lock: &str)
             let (m, f) = (Arg::Int(merchant_id.0), Arg::Text(face.as_str()));
             match key {
                 MerchantKey::Snap { reference_no, merchant_reference } => (
-                    "SELECT * FROM payments WHERE merchant_id = $1 AND face = $2 AND reference_no = $3
-                       AND merchant_reference = $4",
+                    "SELECT p.* FROM payments p WHERE p.merchant_id = $1 AND p.face = $2 AND p.reference_no = $3
+                       AND p.merchant_reference = $4",
                     vec![m, f, Arg::Text(reference_no), Arg::Text(merchant_reference)],
                 ),
                 MerchantKey::Pg3 { transaction_id: id, merchant_reference, order_id } => {
                     transaction_id = id.0.to_string();
                     (
-                        "SELECT * FROM payments WHERE merchant_id = $1 AND face = $2 AND id = $3
-                           AND merchant_reference = $4 AND order_id = $5",
+                        "SELECT p.* FROM payments p WHERE p.merchant_id = $1 AND p.face = $2 AND p.id = $3
+                           AND p.merchant_reference = $4 AND p.order_id = $5",
                         vec![m, f, Arg::Text(&transaction_id), Arg::Text(merchant_reference), Arg::Text(order_id)],
                     )
                 }
                 MerchantKey::Reference(merchant_reference) => (
-                    "SELECT * FROM payments WHERE merchant_id = $1 AND face = $2 AND merchant_reference = $3",
+                    "SELECT p.* FROM payments p WHERE p.merchant_id = $1 AND p.face = $2 AND p.merchant_reference = $3",
                     vec![m, f, Arg::Text(merchant_reference)],
                 ),
             }
         }
         PaymentRef::Acquirer { reference } => {
-            ("SELECT * FROM payments WHERE reference_no = $1 OR id = $1", vec![Arg::Text(reference)])
+            ("SELECT p.* FROM payments p WHERE p.reference_no = $1 OR p.id = $1", vec![Arg::Text(reference)])
         }
         // A number belongs to a VA that still takes money; a transfer racing the VA's
         // end sees it gone, whichever instance it reaches.

@@ -65,8 +65,7 @@ pub fn generate_secret(len: usize) -> String {
 
 /// A new SNAP partner id: `LNS` and 12 random digits.
 pub fn new_partner_id() -> String {
-    let bytes: [u8; 8] = lunas_protocol::crypto::random_bytes(8).try_into().expect("eight bytes were asked for");
-    format!("LNS{:012}", u64::from_le_bytes(bytes) % 1_000_000_000_000)
+    format!("LNS{}", lunas_protocol::crypto::random_digits(12))
 }
 
 #[cfg(test)]

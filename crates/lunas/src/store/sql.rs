@@ -77,25 +77,11 @@ impl Dialect {
         }
     }
 
-    fn claim_outbox(self) -> &'static str {
+    /// PostgreSQL lets each instance's worker skip rows another is claiming.
+    fn skip_locked(self) -> &'static str {
         match self {
-            Dialect::Sqlite => {
-                "UPDATE outbox SET locked_until = $1
-                 WHERE id IN (SELECT id FROM outbox
-                              WHERE delivered_at IS NULL AND next_attempt_at <= $2
-                                AND (locked_until IS NULL OR locked_until <= $3)
-                              ORDER BY next_attempt_at LIMIT $4)
-                 RETURNING id, merchant_id, target_url, notice, attempts"
-            }
-            Dialect::Postgres => {
-                "UPDATE outbox SET locked_until = $1
-                 WHERE id IN (SELECT id FROM outbox
-                              WHERE delivered_at IS NULL AND next_attempt_at <= $2
-                                AND (locked_until IS NULL OR locked_until <= $3)
-                              ORDER BY next_attempt_at LIMIT $4
-                              FOR UPDATE SKIP LOCKED)
-                 RETURNING id, merchant_id, target_url, notice, attempts"
-            }
+            Dialect::Sqlite => "",
+            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
         }
     }
 
@@ -744,9 +730,18 @@ impl Store for SqlStore {
 
     async fn claim_deliveries(&self, now: Timestamp, lease_until: Timestamp, limit: u32) -> StoreResult<Vec<Delivery>> {
         let mut tx = self.begin().await?;
-        let rows = sqlx::query(self.dialect.claim_outbox())
+        // Both parts are this module's constants.
+        let claim = format!(
+            "UPDATE outbox SET locked_until = $1
+             WHERE id IN (SELECT id FROM outbox
+                          WHERE delivered_at IS NULL AND next_attempt_at <= $2
+                            AND (locked_until IS NULL OR locked_until <= $2)
+                          ORDER BY next_attempt_at LIMIT $3 {})
+             RETURNING id, merchant_id, target_url, notice, attempts",
+            self.dialect.skip_locked()
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(claim))
             .bind(lease_until)
-            .bind(now)
             .bind(now)
             .bind(i64::from(limit))
             .fetch_all(&mut *tx)

@@ -256,13 +256,13 @@ fn original_refs(
     Ok(OriginalRefs { reference_no: reference.to_string(), partner_reference_no: partner.to_string() })
 }
 
+/// A QR transaction's status as query (51) and notify (52) both report it.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct QueryQrResponse {
-    pub response_code: String,
-    pub response_message: String,
+pub struct QrStatusReport {
     pub original_reference_no: String,
     pub original_partner_reference_no: String,
+    /// The original transaction's service: `47`.
     pub service_code: String,
     pub latest_transaction_status: String,
     pub transaction_status_desc: String,
@@ -271,6 +271,15 @@ pub struct QueryQrResponse {
     pub amount: Money,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub terminal_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryQrResponse {
+    pub response_code: String,
+    pub response_message: String,
+    #[serde(flatten)]
+    pub status: QrStatusReport,
     pub additional_info: StatusInfo,
 }
 
@@ -392,16 +401,8 @@ pub struct RefundQrResponse {
 pub struct QrNotification {
     pub response_code: String,
     pub response_message: String,
-    pub original_reference_no: String,
-    pub original_partner_reference_no: String,
-    pub service_code: String,
-    pub latest_transaction_status: String,
-    pub transaction_status_desc: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub paid_time: Option<String>,
-    pub amount: Money,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub terminal_id: Option<String>,
+    #[serde(flatten)]
+    pub status: QrStatusReport,
     pub additional_info: NotificationInfo,
 }
 

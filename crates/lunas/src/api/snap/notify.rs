@@ -9,7 +9,7 @@ use lunas_protocol::snap::headers::{
 use lunas_protocol::snap::qr::{NotificationInfo, QrNotification};
 use lunas_protocol::snap::{Case, Money, ResponseCode, Service};
 
-use super::qr::{format_time, qr_status, terminal_id};
+use super::qr::{format_time, status_report};
 use crate::domain::{Merchant, Notice, NoticeKind};
 use crate::outbox::OutboundRequest;
 
@@ -17,7 +17,6 @@ use crate::outbox::OutboundRequest;
 /// delivery sends the same bytes.
 pub fn body(notice: &Notice, merchant: &Merchant) -> Vec<u8> {
     let payment = &notice.payment;
-    let status = qr_status(payment.state);
     let payer = payment.payer.clone().unwrap_or_default();
     let refund = match notice.kind {
         NoticeKind::Paid { .. } => None,
@@ -26,14 +25,7 @@ pub fn body(notice: &Notice, merchant: &Merchant) -> Vec<u8> {
     let notification = QrNotification {
         response_code: ResponseCode::new(Service::NotifyQr, Case::Successful).to_string(),
         response_message: PROCESSED_SUCCESSFULLY.to_string(),
-        original_reference_no: payment.reference_no.clone(),
-        original_partner_reference_no: payment.merchant_reference.clone(),
-        service_code: Service::GenerateQr.code().to_string(),
-        latest_transaction_status: status.code().to_string(),
-        transaction_status_desc: status.description().to_string(),
-        paid_time: payment.paid_at.map(format_time),
-        amount: Money::idr(payment.amount),
-        terminal_id: terminal_id(payment),
+        status: status_report(payment, payment.state),
         additional_info: NotificationInfo {
             merchant_id: merchant.partner_id.clone(),
             payment_channel: "QRIS".to_string(),

@@ -143,7 +143,7 @@ pub async fn generate(
 }
 
 /// SNAP's view of a payment state.
-pub fn qr_status(state: PaymentState) -> QrStatus {
+fn qr_status(state: PaymentState) -> QrStatus {
     match state {
         PaymentState::Pending => QrStatus::Initiated,
         PaymentState::Paid => QrStatus::Success,
@@ -153,22 +153,17 @@ pub fn qr_status(state: PaymentState) -> QrStatus {
     }
 }
 
-pub fn terminal_id(payment: &Payment) -> Option<String> {
+fn terminal_id(payment: &Payment) -> Option<String> {
     match &payment.instrument {
         Instrument::Qris { terminal_id, .. } => terminal_id.clone(),
         Instrument::VirtualAccount(_) => None,
     }
 }
 
-pub async fn query(state: AppState, caller: Caller, request: QueryQrRequest) -> Result<QueryQrResponse, SnapError> {
-    let refs = request.validate()?;
-    let now = state.clock.now();
-    let payment = state.store.query_payment(merchant_ref(&caller, refs), caller.request_id, now).await?;
-    let status = qr_status(payment.state_at(now));
-    let (response_code, response_message) = success(Service::QueryQr);
-    Ok(QueryQrResponse {
-        response_code,
-        response_message,
+/// The payment's status in SNAP's words, as query and notify report it.
+pub fn status_report(payment: &Payment, state: PaymentState) -> QrStatusReport {
+    let status = qr_status(state);
+    QrStatusReport {
         original_reference_no: payment.reference_no.clone(),
         original_partner_reference_no: payment.merchant_reference.clone(),
         service_code: Service::GenerateQr.code().to_string(),
@@ -176,7 +171,19 @@ pub async fn query(state: AppState, caller: Caller, request: QueryQrRequest) -> 
         transaction_status_desc: status.description().to_string(),
         paid_time: payment.paid_at.map(format_time),
         amount: Money::idr(payment.amount),
-        terminal_id: terminal_id(&payment),
+        terminal_id: terminal_id(payment),
+    }
+}
+
+pub async fn query(state: AppState, caller: Caller, request: QueryQrRequest) -> Result<QueryQrResponse, SnapError> {
+    let refs = request.validate()?;
+    let now = state.clock.now();
+    let payment = state.store.query_payment(merchant_ref(&caller, refs), caller.request_id, now).await?;
+    let (response_code, response_message) = success(Service::QueryQr);
+    Ok(QueryQrResponse {
+        response_code,
+        response_message,
+        status: status_report(&payment, payment.state_at(now)),
         additional_info: StatusInfo {
             refunded_amount: (payment.refunded > 0).then(|| Money::idr(payment.refunded)),
             cancel_time: payment.canceled_at.map(format_time),

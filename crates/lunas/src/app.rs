@@ -45,13 +45,15 @@ impl App {
         };
         let (shutdown, signal) = watch::channel(false);
         let worker = Arc::new(Worker {
-            store,
+            store: Arc::clone(&store),
             http: Worker::http_client(&config.callbacks)?,
             config: config.callbacks.clone(),
-            clock,
+            clock: clock.clone(),
             wake: Arc::clone(&state.outbox_wake),
         });
         let worker = tokio::spawn(worker.run(signal.clone()));
+        // Housekeeping holds nothing that needs finishing; it stops with the runtime.
+        tokio::spawn(crate::housekeeping::run(store, clock, signal.clone()));
         let mut server_signal = signal;
         let server = tokio::spawn(
             axum::serve(listener, router(state.clone()))

@@ -171,6 +171,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     async fn merchant_for_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<MerchantId>>;
 
+    /// Deletes expired access tokens and request ids too old to collide; returns how
+    /// many rows went.
+    async fn prune(&self, now: Timestamp) -> StoreResult<u64>;
+
     /// Answers now what `create_payment` would refuse for its request id or merchant
     /// reference, without writing anything, so no instrument is issued for a request
     /// that will be refused. `create_payment` still checks again, atomically.

@@ -28,6 +28,10 @@ use crate::domain::{
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// `X-EXTERNAL-ID`s must be unique within a day; two days covers every time zone
+/// and the timestamp window.
+const REQUEST_ID_RETENTION_MS: i64 = 2 * 86_400_000;
+
 /// How often a command that lost a race is run again before giving up.
 const ATTEMPTS: usize = 8;
 
@@ -644,20 +648,24 @@ impl Store for SqlStore {
         merchant_id: MerchantId,
         expires_at: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        // Expired tokens are useless; clearing them here keeps the table small.
-        sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1")
-            .bind(expires_at - 86_400_000)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query("INSERT INTO access_tokens (token_hash, merchant_id, expires_at) VALUES ($1, $2, $3)")
             .bind(token_hash)
             .bind(merchant_id.0)
             .bind(expires_at)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn prune(&self, now: Timestamp) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let tokens = sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1").bind(now).execute(&mut *tx).await?;
+        let ids = sqlx::query("DELETE FROM request_ids WHERE created_at < $1")
+            .bind(now - REQUEST_ID_RETENTION_MS)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(tokens.rows_affected() + ids.rows_affected())
     }
 
     async fn merchant_for_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<MerchantId>> {

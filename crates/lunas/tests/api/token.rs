@@ -124,3 +124,18 @@ async fn a_token_authorises_hmac_calls_for_its_merchant_only() {
     app.clock.advance(time::Duration::seconds(901));
     app.send(path, &body, &app.hmac_headers(&app.merchant, &token, path, &body)).await.expect("4015101");
 }
+
+#[tokio::test]
+async fn expired_tokens_and_old_request_ids_are_pruned() {
+    let app = TestApp::spawn().await;
+    app.access_token(&app.merchant).await;
+    let qr = app.generate("15000.00", "https://m.example/cb").await;
+    app.query(&qr).await.expect("2005100");
+    assert_eq!(app.count("access_tokens").await, 1);
+    assert_eq!(app.count("request_ids").await, 2);
+    assert_eq!(app.store().prune(app.clock.now()).await.unwrap(), 0, "nothing is old yet");
+    app.clock.advance(time::Duration::days(3));
+    assert_eq!(app.store().prune(app.clock.now()).await.unwrap(), 3);
+    assert_eq!((app.count("access_tokens").await, app.count("request_ids").await), (0, 0));
+    assert_eq!(app.query(&qr).await.body["latestTransactionStatus"], "07", "payments are kept");
+}

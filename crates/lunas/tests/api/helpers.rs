@@ -251,6 +251,20 @@ impl TestApp {
     }
 }
 
+/// A refund of `qr`; `amount` `None` refunds the remainder.
+pub fn refund_body(qr: &Snap, refund_no: &str, amount: Option<&str>) -> Value {
+    let mut body = json!({
+        "originalPartnerReferenceNo": qr.body["partnerReferenceNo"],
+        "originalReferenceNo": qr.body["referenceNo"],
+        "partnerRefundNo": refund_no,
+        "reason": "customer request",
+    });
+    if let Some(amount) = amount {
+        body["refundAmount"] = json!({"value": amount, "currency": "IDR"});
+    }
+    body
+}
+
 pub fn cancel_body(qr: &Snap) -> Value {
     json!({
         "originalPartnerReferenceNo": qr.body["partnerReferenceNo"],

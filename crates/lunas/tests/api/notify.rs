@@ -36,17 +36,7 @@ async fn paying_sends_a_signed_notification() {
     assert!(body["paidTime"].as_str().is_some());
     assert_eq!(lunas_protocol::minify::minify_json(&notification.body), notification.body, "sent minified");
 
-    let refund = app
-        .call(
-            "/v1.0/qr/qr-mpm-refund",
-            &json!({
-                "originalPartnerReferenceNo": qr.body["partnerReferenceNo"],
-                "originalReferenceNo": qr.body["referenceNo"],
-                "partnerRefundNo": "RF1",
-                "refundAmount": {"value": "4000.00", "currency": "IDR"},
-            }),
-        )
-        .await;
+    let refund = app.call("/v1.0/qr/qr-mpm-refund", &refund_body(&qr, "RF1", Some("4000.00"))).await;
     refund.expect("2007800");
     let received = callback.wait_for(2).await;
     assert!(received[1].verify(&callback.url, &app.merchant.client_secret));

@@ -269,17 +269,7 @@ async fn cancel_is_refused_once_paid_refunded_or_for_strangers() {
     app.pay(&paid).await;
     app.cancel(&paid).await.expect_message("4057701", "Requested Opearation Is Not Allowed");
 
-    app.call(
-        "/v1.0/qr/qr-mpm-refund",
-        &json!({
-            "originalPartnerReferenceNo": paid.body["partnerReferenceNo"],
-            "originalReferenceNo": paid.body["referenceNo"],
-            "partnerRefundNo": "RF1",
-            "refundAmount": {"value": "15000.00", "currency": "IDR"},
-        }),
-    )
-    .await
-    .expect("2007800");
+    app.call("/v1.0/qr/qr-mpm-refund", &refund_body(&paid, "RF1", Some("15000.00"))).await.expect("2007800");
     app.cancel(&paid).await.expect("4057701");
 
     let open = app.generate("15000.00", CALLBACK).await;

@@ -1,21 +1,8 @@
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::*;
 
 const CALLBACK: &str = "https://merchant.example/notify";
-
-fn refund_body(qr: &Snap, refund_no: &str, amount: Option<&str>) -> Value {
-    let mut body = json!({
-        "originalPartnerReferenceNo": qr.body["partnerReferenceNo"],
-        "originalReferenceNo": qr.body["referenceNo"],
-        "partnerRefundNo": refund_no,
-        "reason": "customer request",
-    });
-    if let Some(amount) = amount {
-        body["refundAmount"] = json!({"value": amount, "currency": "IDR"});
-    }
-    body
-}
 
 const PATH: &str = "/v1.0/qr/qr-mpm-refund";
 

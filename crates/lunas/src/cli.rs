@@ -5,12 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use lunas_protocol::crypto::RsaPublicKey;
-use lunas_protocol::validate::is_http_url;
 use serde_json::json;
 
+use crate::app::{deliveries, merchants};
 use crate::config::{Config, Mode};
-use crate::domain::{Clock, NewMerchant, generate_secret, new_partner_id};
+use crate::domain::Clock;
 
 #[derive(Debug, Parser)]
 #[command(name = "lunas", version, about = "A payment gateway that speaks iFortepay's SNAP and PG3 APIs")]
@@ -111,6 +110,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(database) = cli.database {
         config.database_url = database;
     }
+    let open = || crate::server::open(config.clone(), Clock::default());
     match cli.command {
         Command::Serve { listen, mode } => {
             if let Some(listen) = listen {
@@ -119,19 +119,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(mode) = mode {
                 config.mode = mode;
             }
-            crate::app::serve(config).await
+            return crate::server::serve(config).await;
         }
         Command::Migrate => {
-            crate::app::open_store(&config).await?;
+            open().await?;
             eprintln!("database {} is up to date", config.database_url);
-            Ok(())
         }
         Command::Merchant(MerchantCommand::Create { name, public_key, client_secret, callback_url }) => {
-            create_merchant(&config, name, public_key, client_secret, callback_url).await
+            let gateway = open().await?;
+            let public_key_pem = public_key
+                .map(|path| std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display())))
+                .transpose()?;
+            let request = merchants::MerchantRequest { name, public_key_pem, client_secret, callback_url };
+            let merchant = merchants::create(&gateway.store, request, gateway.clock.now()).await?;
+            let out = json!({
+                "name": merchant.name,
+                "partner_id": merchant.partner_id,
+                "client_secret": merchant.client_secret,
+                "merchant_id": merchant.partner_id,
+                "secret_unbound_id": merchant.secret_unbound_id,
+                "hash_key": merchant.hash_key,
+                "callback_url": merchant.callback_url,
+                "has_public_key": merchant.public_key_pem.is_some(),
+            });
+            println!("{out}");
         }
         Command::Merchant(MerchantCommand::List) => {
-            let store = crate::app::open_store(&config).await?;
-            for m in store.list_merchants().await? {
+            for m in merchants::list(&open().await?.store).await? {
                 let line = json!({
                     "partner_id": m.partner_id,
                     "merchant_id": m.partner_id,
@@ -141,72 +155,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 });
                 println!("{line}");
             }
-            Ok(())
         }
         Command::Outbox(OutboxCommand::List { all }) => {
-            let store = crate::app::open_store(&config).await?;
-            for entry in store.list_outbox(!all).await? {
+            for entry in deliveries::list(&*open().await?, !all).await? {
                 println!("{}", serde_json::to_string(&entry)?);
             }
-            Ok(())
         }
         Command::Outbox(OutboxCommand::Resend { id }) => {
-            let store = crate::app::open_store(&config).await?;
-            anyhow::ensure!(store.resend(id, Clock::default().now()).await?, "no undelivered notification {id}");
+            anyhow::ensure!(deliveries::resend(&*open().await?, id).await?, "no undelivered notification {id}");
             eprintln!("notification {id} is due now; a running `lunas serve` will send it");
-            Ok(())
         }
     }
-}
-
-async fn create_merchant(
-    config: &Config,
-    name: String,
-    public_key: Option<PathBuf>,
-    client_secret: Option<String>,
-    callback_url: Option<String>,
-) -> anyhow::Result<()> {
-    anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
-    let public_key_pem = match public_key {
-        Some(path) => {
-            let pem = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-            RsaPublicKey::from_pem(&pem).with_context(|| format!("{} is not an RSA public key", path.display()))?;
-            Some(pem)
-        }
-        None => None,
-    };
-    if let Some(secret) = &client_secret {
-        anyhow::ensure!(
-            (8..=128).contains(&secret.len()) && secret.bytes().all(|b| b.is_ascii_graphic()),
-            "--client-secret must be 8 to 128 printable ASCII characters"
-        );
-    }
-    if let Some(url) = &callback_url {
-        anyhow::ensure!(is_http_url(url), "--callback-url must be an http(s) URL");
-    }
-    let store = crate::app::open_store(config).await?;
-    let merchant = store
-        .create_merchant(NewMerchant {
-            name: name.trim().to_string(),
-            partner_id: new_partner_id(),
-            client_secret: client_secret.unwrap_or_else(|| generate_secret(32)),
-            public_key_pem,
-            callback_url,
-            secret_unbound_id: uuid::Uuid::new_v4().to_string(),
-            hash_key: generate_secret(32),
-            created_at: Clock::default().now(),
-        })
-        .await?;
-    let out = json!({
-        "name": merchant.name,
-        "partner_id": merchant.partner_id,
-        "client_secret": merchant.client_secret,
-        "merchant_id": merchant.partner_id,
-        "secret_unbound_id": merchant.secret_unbound_id,
-        "hash_key": merchant.hash_key,
-        "callback_url": merchant.callback_url,
-        "has_public_key": merchant.public_key_pem.is_some(),
-    });
-    println!("{out}");
     Ok(())
 }

@@ -29,15 +29,17 @@ pub struct Config {
     pub snap: SnapConfig,
     pub qris: QrisConfig,
     pub callbacks: CallbackConfig,
+    pub cache: CacheConfig,
 }
 
-/// Connection pool settings. SQLite always writes through one connection.
+/// Connections. SQLite always writes through one connection (and a thread).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// PostgreSQL connections per instance.
     pub max_connections: u32,
-    /// How long a command waits for a free connection.
+    /// How long a command may wait for its connection (SQLite's writer, or a free
+    /// PostgreSQL connection) before it is refused unrun.
     pub acquire_timeout_ms: u64,
 }
 
@@ -78,6 +80,25 @@ pub struct CallbackConfig {
     pub lease_ms: u64,
     /// How often the worker looks for due deliveries when nothing wakes it.
     pub poll_interval_ms: u64,
+    /// Deliveries one instance sends at once.
+    pub max_in_flight: u32,
+    /// Deliveries in flight for one merchant, across all instances.
+    pub per_merchant: u32,
+}
+
+/// Lookups every request repeats, kept in memory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// How long a merchant's credentials are reused before being read again; a change
+    /// made through another instance is seen here within this time.
+    pub merchant_ttl_ms: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self { merchant_ttl_ms: 5_000 }
+    }
 }
 
 impl Default for Config {
@@ -91,6 +112,7 @@ impl Default for Config {
             snap: SnapConfig::default(),
             qris: QrisConfig::default(),
             callbacks: CallbackConfig::default(),
+            cache: CacheConfig::default(),
         }
     }
 }
@@ -120,8 +142,11 @@ impl Default for CallbackConfig {
             // 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 3 h, 6 h: eight retries over ~11 h.
             retry_delays_ms: vec![5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000],
             request_timeout_ms: 10_000,
-            lease_ms: 60_000,
+            // A delivery cut short by a crash is retried within 15 s.
+            lease_ms: 15_000,
             poll_interval_ms: 1_000,
+            max_in_flight: 64,
+            per_merchant: 4,
         }
     }
 }
@@ -146,6 +171,10 @@ impl Config {
             "callbacks.lease_ms must exceed callbacks.request_timeout_ms, or a slow merchant gets a notification twice"
         );
         anyhow::ensure!(self.max_body_bytes > 0, "max_body_bytes must be positive");
+        anyhow::ensure!(
+            callbacks.max_in_flight > 0 && callbacks.per_merchant > 0,
+            "callbacks.max_in_flight and callbacks.per_merchant must be positive"
+        );
         Ok(())
     }
 }

@@ -4,6 +4,8 @@
 
 use std::fmt::Write;
 
+use crate::money::Amount;
+
 const CRC16: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_IBM_3740);
 
 /// CRC-16/CCITT-FALSE rendered as four upper-case hex digits.
@@ -99,8 +101,8 @@ pub struct DynamicQris {
     /// `UMI`, `UKE`, `UME`, `UBE` or `URE`.
     pub merchant_criteria: String,
     pub merchant_category_code: String,
-    /// Amount in sen; written without decimals when whole rupiah.
-    pub amount: i64,
+    /// Written without decimals when whole rupiah.
+    pub amount: Amount,
     pub tip: Option<TipIndicator>,
     pub merchant_name: String,
     pub merchant_city: String,
@@ -114,23 +116,8 @@ pub struct DynamicQris {
 pub enum TipIndicator {
     /// `55 = 01`: the payer's app asks for a tip.
     Prompt,
-    /// `55 = 02` with a fixed fee in sen (tag 56).
-    FixedFee(i64),
-}
-
-/// QRIS amounts: whole rupiah as plain digits, otherwise two decimals.
-pub fn format_qris_amount(sen: i64) -> String {
-    if sen % 100 == 0 { (sen / 100).to_string() } else { crate::money::format_snap_amount(sen) }
-}
-
-/// Parses a tag 54 amount (`15000`, `15000.5` or `15000.00`) into sen.
-pub fn parse_qris_amount(text: &str) -> Option<i64> {
-    let (units, cents) = text.split_once('.').unwrap_or((text, ""));
-    if units.is_empty() || cents.len() > 2 || !units.bytes().chain(cents.bytes()).all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let cents = format!("{cents:0<2}");
-    units.parse::<i64>().ok()?.checked_mul(100)?.checked_add(cents.parse().ok()?)
+    /// `55 = 02` with a fixed fee (tag 56).
+    FixedFee(Amount),
 }
 
 impl DynamicQris {
@@ -157,13 +144,13 @@ impl DynamicQris {
         push_tlv(&mut out, "51", &national)?;
         push_tlv(&mut out, "52", &self.merchant_category_code)?;
         push_tlv(&mut out, "53", "360")?;
-        push_tlv(&mut out, "54", &format_qris_amount(self.amount))?;
+        push_tlv(&mut out, "54", &self.amount.to_qris())?;
         match self.tip {
             None => {}
             Some(TipIndicator::Prompt) => push_tlv(&mut out, "55", "01")?,
-            Some(TipIndicator::FixedFee(sen)) => {
+            Some(TipIndicator::FixedFee(fee)) => {
                 push_tlv(&mut out, "55", "02")?;
-                push_tlv(&mut out, "56", &format_qris_amount(sen))?;
+                push_tlv(&mut out, "56", &fee.to_qris())?;
             }
         }
         push_tlv(&mut out, "58", "ID")?;
@@ -179,7 +166,7 @@ impl DynamicQris {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScannedQris {
     pub point_of_initiation: String,
-    pub amount: Option<i64>,
+    pub amount: Option<Amount>,
     pub merchant_name: String,
     pub reference_label: Option<String>,
 }
@@ -193,7 +180,7 @@ pub fn scan(payload: &str) -> Result<ScannedQris, QrisError> {
     find("58").ok_or(QrisError::MissingTag("58"))?;
     let merchant_name = find("59").ok_or(QrisError::MissingTag("59"))?.to_string();
     let amount = match find("54") {
-        Some(text) => Some(parse_qris_amount(text).ok_or(QrisError::Malformed(0))?),
+        Some(text) => Some(Amount::parse_qris(text).ok_or(QrisError::Malformed(0))?),
         None => None,
     };
     let reference_label = match find("62") {
@@ -219,7 +206,7 @@ mod tests {
         let objects = decode(payload).unwrap();
         assert_eq!(objects.first().unwrap(), &Tlv { id: "00".into(), value: "01".into() });
         let scanned = scan(payload).unwrap();
-        assert_eq!(scanned.amount, Some(1_500_000));
+        assert_eq!(scanned.amount, Some(Amount::from_sen(1_500_000)));
         assert_eq!(scanned.merchant_name, "TOKO CONTOH");
         assert_eq!(scanned.point_of_initiation, "12");
         let tampered = payload.replace("15000.00", "15001.00");
@@ -234,8 +221,8 @@ mod tests {
             nmid: "ID1020000000017".into(),
             merchant_criteria: "UMI".into(),
             merchant_category_code: "5999".into(),
-            amount: 1_500_050,
-            tip: Some(TipIndicator::FixedFee(100_000)),
+            amount: Amount::from_sen(1_500_050),
+            tip: Some(TipIndicator::FixedFee(Amount::from_sen(100_000))),
             merchant_name: "TOKO CONTOH".into(),
             merchant_city: "JAKARTA".into(),
             postal_code: "10110".into(),
@@ -253,7 +240,7 @@ mod tests {
         assert!(payload.contains("540815000.50"));
         assert!(payload.contains("55020256041000"));
         let scanned = scan(&payload).unwrap();
-        assert_eq!(scanned.amount, Some(1_500_050));
+        assert_eq!(scanned.amount, Some(Amount::from_sen(1_500_050)));
         assert_eq!(scanned.reference_label.as_deref(), Some("2020102977770000000009"));
         assert_eq!(&payload[payload.len() - 8..payload.len() - 4], "6304");
         assert_eq!(crc16(&payload[..payload.len() - 4]), payload[payload.len() - 4..]);
@@ -266,15 +253,5 @@ mod tests {
         assert!(parse_tlv("0a0201").is_err());
         let no_name = seal("000201010212".to_string());
         assert_eq!(scan(&no_name), Err(QrisError::MissingTag("53")));
-    }
-
-    #[test]
-    fn amounts() {
-        assert_eq!(format_qris_amount(1_500_000), "15000");
-        assert_eq!(format_qris_amount(1_500_050), "15000.50");
-        assert_eq!(parse_qris_amount("15000"), Some(1_500_000));
-        assert_eq!(parse_qris_amount("15000.5"), Some(1_500_050));
-        assert_eq!(parse_qris_amount("x"), None);
-        assert_eq!(parse_qris_amount("1.234"), None);
     }
 }

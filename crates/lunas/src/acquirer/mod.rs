@@ -1,15 +1,15 @@
 //! The acquirer side: whoever issues the payable instrument and reports money
 //! received (a QRIS switch, a bank). The sandbox simulator is one implementation; a
 //! real connector implements the same trait, and reports payments through
-//! [`report_payment`], the one door through which money enters the domain.
+//! [`crate::app::change::report_payment`], the one door through which money enters.
 
 mod simulator;
 
 use async_trait::async_trait;
 
-use crate::domain::{AmountRule, Event, Merchant, Payer, Timestamp};
-use crate::store::{Applied, PaymentCommand, PaymentRef, Store, StoreResult};
 use lunas_protocol::snap::qr::Tip;
+
+use crate::domain::{Amount, AmountRule, Merchant};
 
 pub use simulator::Simulator;
 
@@ -26,7 +26,7 @@ pub enum AcquirerError {
 pub struct QrisOrder<'a> {
     pub merchant: &'a Merchant,
     pub reference_no: &'a str,
-    pub amount: i64,
+    pub amount: Amount,
     pub tip: Option<Tip>,
     pub terminal_id: Option<&'a str>,
 }
@@ -49,15 +49,4 @@ pub trait Acquirer: Send + Sync + 'static {
     /// Returns a virtual-account number for the order. The store decides whether the
     /// number is free; a generated number that is taken is asked for again.
     async fn issue_virtual_account(&self, order: &VaOrder<'_>) -> Result<String, AcquirerError>;
-}
-
-/// Money received for a payment, as the acquirer reports it.
-pub async fn report_payment(
-    store: &dyn Store,
-    payment: PaymentRef,
-    amount: i64,
-    payer: Payer,
-    now: Timestamp,
-) -> StoreResult<Applied> {
-    store.apply(PaymentCommand { payment, event: Event::Pay { amount, payer }, request_id: None, now }).await
 }

@@ -62,7 +62,7 @@ impl Acquirer for Simulator {
             amount: order.amount,
             tip: order.tip.map(|tip| match tip {
                 Tip::PayerEntered => TipIndicator::Prompt,
-                Tip::Fixed(sen) => TipIndicator::FixedFee(sen),
+                Tip::Fixed(fee) => TipIndicator::FixedFee(fee),
             }),
             merchant_name: qris_name(&order.merchant.name),
             merchant_city: self.qris.merchant_city.chars().take(15).collect(),
@@ -120,7 +120,10 @@ mod tests {
 
     #[test]
     fn virtual_account_numbers_follow_the_bin_table() {
-        assert_eq!(bank_identification("BCA-POLYTRON", AmountRule::Open { minimum: 1 }), ("40414", 9));
+        assert_eq!(
+            bank_identification("BCA-POLYTRON", AmountRule::Open { minimum: crate::domain::Amount::from_sen(100) }),
+            ("40414", 9)
+        );
         assert_eq!(bank_identification("bri", AmountRule::Partial), ("13033", 11));
         assert_eq!(bank_identification("BNC-BLIBLI", AmountRule::Exact), ("90100049", 14));
     }

@@ -1,3 +1,5 @@
+use lunas_protocol::money::Amount;
+
 use super::PaymentState;
 
 /// What a command tried to do to a payment.
@@ -17,13 +19,13 @@ pub enum DomainError {
     #[error("cannot {action:?} a payment that is {state:?}")]
     InvalidState { action: Action, state: PaymentState },
     #[error("amount {offered} does not match the expected {expected}")]
-    AmountMismatch { expected: i64, offered: i64 },
+    AmountMismatch { expected: Amount, offered: Amount },
     #[error("amount {offered} is outside {minimum}..={maximum:?}")]
-    AmountOutOfRange { offered: i64, minimum: i64, maximum: Option<i64> },
+    AmountOutOfRange { offered: Amount, minimum: Amount, maximum: Option<Amount> },
     #[error("amount {offered} is not whole rupiah")]
-    FractionalAmount { offered: i64 },
+    FractionalAmount { offered: Amount },
     #[error("refund exceeds the refundable balance of {refundable}")]
-    RefundExceedsBalance { refundable: i64 },
+    RefundExceedsBalance { refundable: Amount },
     #[error("the request id was already used today")]
     RequestIdReused,
     #[error("the merchant reference was already used for the same request")]

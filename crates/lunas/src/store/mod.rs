@@ -1,214 +1,254 @@
-//! Durable storage behind one trait. Each method is a whole business command that the
-//! backend runs atomically: the request-id record, the state change and the outbox
-//! rows commit together or not at all. Handlers never hold a transaction.
+//! Durable storage. The primitives are written once ([`Conn`], over any [`sql::Sql`]
+//! connection); each backend supplies a connection and a way to run work on it:
+//!
+//! - `sqlite`: a writer thread that commits queued commands in groups, and readers;
+//! - `postgres`: connection threads that write optimistically and lock when racing.
+//!
+//! Business commands come from the application layer as a closure that loads what it
+//! needs and returns a [`Decision`]; the store persists exactly the decision, all or
+//! nothing, and answers only once it is durable. It decides nothing itself.
 
+mod conn;
+mod merchants;
+mod migrate;
+mod model;
+mod outbox;
+mod payments;
+mod postgres;
+mod rows;
 mod sql;
+mod sqlite;
 
-use async_trait::async_trait;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use crate::domain::{
-    DomainError, Event, Face, Merchant, MerchantId, NewMerchant, Notice, Payment, PaymentId, Receipt, Refund, Timestamp,
-};
+use anyhow::Context;
+use tokio::sync::oneshot;
 
-pub use sql::{Dialect, SqlStore};
+pub use conn::{Conn, Loader};
+pub use model::*;
+pub use sql::Dialect;
+
+use crate::config::DatabaseConfig;
+use crate::domain::{DomainError, Merchant, MerchantId, NewMerchant, Payment, PaymentId, Receipt, Timestamp};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(transparent)]
     Domain(#[from] DomainError),
-    #[error("storage failure: {0}")]
+    /// Another writer changed what a command read; it runs again and never escapes
+    /// the store.
+    #[error("lost a race to another writer")]
+    Conflict,
+    #[error("storage failure: {0:#}")]
     Internal(#[from] anyhow::Error),
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        StoreError::Internal(e.into())
-    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// A merchant's per-request id (SNAP `X-EXTERNAL-ID`), unique per merchant per day.
-#[derive(Debug, Clone)]
-pub struct RequestId {
-    pub merchant_id: MerchantId,
-    /// The Jakarta calendar day the request arrived, `YYYY-MM-DD`.
-    pub day: String,
-    pub id: String,
+/// Work for one connection: a command, a write or a read. It may run more than once
+/// (after a lost race) and keeps its output until [`Job::finish`].
+pub(crate) trait Job: Send {
+    /// When the job was queued, so one that waited too long can be refused unrun.
+    fn queued_at(&self) -> Instant;
+    fn run(&mut self, conn: &mut Conn<'_>) -> StoreResult<()>;
+    /// Answers the caller, once the work is durable or has failed.
+    fn finish(self: Box<Self>, outcome: StoreResult<()>);
 }
 
-/// How a command finds its payment.
-#[derive(Debug, Clone)]
-pub enum PaymentRef {
-    /// A merchant naming its own payment through one API family; another merchant's
-    /// payment, or one made through the other family, is simply not found.
-    Merchant { merchant_id: MerchantId, face: Face, key: MerchantKey },
-    /// The acquirer naming a payment by the gateway's reference or transaction id.
-    Acquirer { reference: String },
-    /// A bank transfer to a virtual-account number that is live now.
-    VirtualAccount { number: String, now: Timestamp },
+struct Work<T, F> {
+    queued_at: Instant,
+    work: F,
+    output: Option<T>,
+    reply: oneshot::Sender<StoreResult<T>>,
 }
 
-/// How a merchant names one of its payments.
-#[derive(Debug, Clone)]
-pub enum MerchantKey {
-    /// SNAP: `referenceNo` and `partnerReferenceNo`, both of which must match.
-    Snap { reference_no: String, merchant_reference: String },
-    /// PG3: `transaction_id`, `external_id` and `order_id`, all of which must match.
-    Pg3 { transaction_id: PaymentId, merchant_reference: String, order_id: String },
-    /// The merchant's own reference alone.
-    Reference(String),
-}
+impl<T, F> Job for Work<T, F>
+where
+    T: Send,
+    F: FnMut(&mut Conn<'_>) -> StoreResult<T> + Send,
+{
+    fn queued_at(&self) -> Instant {
+        self.queued_at
+    }
 
-/// What makes a new payment a repeat: the merchant's reference, and the fingerprint
-/// that tells the same request from a different one.
-#[derive(Debug, Clone, Copy)]
-pub struct NewPaymentKey<'a> {
-    pub merchant_id: MerchantId,
-    pub face: Face,
-    pub merchant_reference: &'a str,
-    pub fingerprint: &'a str,
-}
+    fn run(&mut self, conn: &mut Conn<'_>) -> StoreResult<()> {
+        self.output = Some((self.work)(conn)?);
+        Ok(())
+    }
 
-impl<'a> NewPaymentKey<'a> {
-    pub fn of(payment: &'a Payment) -> Self {
-        Self {
-            merchant_id: payment.merchant_id,
-            face: payment.face,
-            merchant_reference: &payment.merchant_reference,
-            fingerprint: &payment.fingerprint,
-        }
+    fn finish(mut self: Box<Self>, outcome: StoreResult<()>) {
+        let answer =
+            outcome.and_then(|()| self.output.take().context("a job finished without output").map_err(Into::into));
+        // The caller may have gone away (a dropped request); the work stands.
+        let _ = self.reply.send(answer);
     }
 }
 
-/// Applies one event to one payment.
-#[derive(Debug, Clone)]
-pub struct PaymentCommand {
-    pub payment: PaymentRef,
-    pub event: Event,
-    pub request_id: Option<RequestId>,
-    pub now: Timestamp,
+/// Refuses a job that waited longer than `patience` for its connection.
+fn stale(job: &dyn Job, patience: Duration) -> Option<StoreError> {
+    (job.queued_at().elapsed() > patience)
+        .then(|| StoreError::Internal(anyhow::anyhow!("the database is overloaded: a job waited over {patience:?}")))
 }
 
-/// The outcome of a payment command.
-#[derive(Debug, Clone)]
-pub struct Applied {
-    /// The payment after the command (unchanged when the event had already been
-    /// applied, as with a repeated cancel).
-    pub payment: Payment,
+/// How a job runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Read,
+    /// Reads that must see one moment.
+    Snapshot,
+    Write,
 }
 
-#[derive(Debug, Clone)]
-pub struct RefundCommand {
-    pub payment: PaymentRef,
-    /// `None` refunds the whole refundable balance.
-    pub amount: Option<i64>,
-    pub merchant_refund_no: String,
-    pub refund_no: String,
-    pub fingerprint: String,
-    pub reason: Option<String>,
-    pub request_id: RequestId,
-    pub now: Timestamp,
+enum Engine {
+    Sqlite(sqlite::Engine),
+    Postgres(postgres::Engine),
 }
 
-#[derive(Debug, Clone)]
-pub struct Refunded {
-    pub payment: Payment,
-    pub refund: Refund,
+#[derive(Clone)]
+pub struct Store {
+    engine: Arc<Engine>,
+    dialect: Dialect,
 }
 
-/// One notification claimed for delivery.
-#[derive(Debug, Clone)]
-pub struct Delivery {
-    pub id: i64,
-    pub merchant_id: MerchantId,
-    pub target_url: String,
-    pub notice: Notice,
-    /// Attempts made before this one.
-    pub attempts: u32,
-    /// The lease this claim holds; recording the attempt requires it still.
-    pub lease_until: Timestamp,
+/// Runs blocking set-up on a thread of its own, outside the async runtime (the
+/// `postgres` client must not block a runtime thread).
+async fn off_runtime<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.await.expect("the set-up thread answers")
 }
 
-/// What happened when a delivery was attempted.
-#[derive(Debug, Clone)]
-pub enum AttemptResult {
-    Delivered {
-        status: u16,
-    },
-    /// Try again at `retry_at`, or never when `None` (attempts exhausted).
-    Failed {
-        status: Option<u16>,
-        error: String,
-        retry_at: Option<Timestamp>,
-    },
-}
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `url`: `sqlite:PATH` or
+    /// `postgres://…`.
+    pub async fn open(url: &str, settings: &DatabaseConfig, now: Timestamp) -> anyhow::Result<Store> {
+        let dialect = Dialect::of(url).with_context(|| format!("unsupported database URL {url:?}"))?;
+        let (url, settings) = (url.to_string(), settings.clone());
+        let engine = off_runtime(move || match dialect {
+            Dialect::Sqlite => sqlite::Engine::open(&url, &settings, now).map(Engine::Sqlite),
+            Dialect::Postgres => postgres::Engine::open(&url, &settings, now).map(Engine::Postgres),
+        })
+        .await?;
+        Ok(Store { engine: Arc::new(engine), dialect })
+    }
 
-/// An outbox row, for operators.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct OutboxEntry {
-    pub id: i64,
-    pub reference_no: String,
-    pub target_url: String,
-    pub attempts: u32,
-    pub delivered: bool,
-    pub last_status: Option<u16>,
-    pub last_error: Option<String>,
-}
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
 
-#[async_trait]
-pub trait Store: Send + Sync + 'static {
-    async fn create_merchant(&self, merchant: NewMerchant) -> StoreResult<Merchant>;
-    async fn list_merchants(&self) -> StoreResult<Vec<Merchant>>;
-    async fn merchant_by_partner_id(&self, partner_id: &str) -> StoreResult<Option<Merchant>>;
-    async fn merchant(&self, id: MerchantId) -> StoreResult<Option<Merchant>>;
+    async fn submit<T, F>(&self, mode: Mode, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut Conn<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Work { queued_at: Instant::now(), work, output: None, reply });
+        match (&*self.engine, mode) {
+            (Engine::Sqlite(engine), Mode::Write) => engine.write(job),
+            (Engine::Sqlite(engine), Mode::Read | Mode::Snapshot) => engine.read(job),
+            (Engine::Postgres(engine), Mode::Read) => engine.submit(postgres::Mode::Read, job),
+            (Engine::Postgres(engine), Mode::Snapshot) => engine.submit(postgres::Mode::Snapshot, job),
+            (Engine::Postgres(engine), Mode::Write) => engine.submit(postgres::Mode::Write, job),
+        }
+        answer.await.map_err(|_| StoreError::Internal(anyhow::anyhow!("the store dropped a job")))?
+    }
 
-    async fn save_access_token(
+    /// Runs a business command: `decide` loads what it needs and returns what to
+    /// persist and what to answer. It runs again if it lost a race, so it must only
+    /// decide, never act.
+    pub async fn command<T, F>(&self, mut decide: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut Loader<'_, '_>) -> StoreResult<Decision<T>> + Send + 'static,
+    {
+        self.submit(Mode::Write, move |conn| {
+            let decision = decide(&mut conn.loader())?;
+            conn.apply(&decision.changes)?;
+            Ok(decision.output)
+        })
+        .await
+    }
+
+    /// What a command naming `request_id` and `by` would load, without writing.
+    pub async fn peek(&self, request_id: Option<RequestId>, by: PaymentRef) -> StoreResult<Loaded> {
+        self.submit(Mode::Read, move |c| {
+            c.load(&Need { request_id: request_id.as_ref(), payment: Some(&by), ..Need::default() })
+        })
+        .await
+    }
+
+    pub async fn payment(&self, by: PaymentRef) -> StoreResult<Option<Payment>> {
+        self.submit(Mode::Read, move |c| c.payment(&by)).await
+    }
+
+    /// A payment and its latest `limit` receipts, newest first, as of one moment.
+    pub async fn payment_with_receipts(
         &self,
-        token_hash: &str,
-        merchant_id: MerchantId,
+        by: PaymentRef,
+        limit: u32,
+    ) -> StoreResult<Option<(Payment, Vec<Receipt>)>> {
+        self.submit(Mode::Snapshot, move |c| {
+            let Some(payment) = c.payment(&by)? else { return Ok(None) };
+            let receipts = c.receipts(payment.id, limit)?;
+            Ok(Some((payment, receipts)))
+        })
+        .await
+    }
+
+    pub async fn receipts(&self, id: PaymentId, limit: u32) -> StoreResult<Vec<Receipt>> {
+        self.submit(Mode::Read, move |c| c.receipts(id, limit)).await
+    }
+
+    pub async fn insert_merchant(&self, merchant: NewMerchant) -> StoreResult<Merchant> {
+        self.submit(Mode::Write, move |c| c.insert_merchant(&merchant)).await
+    }
+
+    pub async fn merchant_by_partner_id(&self, partner_id: &str) -> StoreResult<Option<Merchant>> {
+        let partner_id = partner_id.to_string();
+        self.submit(Mode::Read, move |c| c.merchant_by_partner_id(&partner_id)).await
+    }
+
+    pub async fn merchant(&self, id: MerchantId) -> StoreResult<Option<Merchant>> {
+        self.submit(Mode::Read, move |c| c.merchant(id)).await
+    }
+
+    pub async fn merchants(&self) -> StoreResult<Vec<Merchant>> {
+        self.submit(Mode::Read, |c| c.merchants()).await
+    }
+
+    pub async fn insert_token(
+        &self,
+        token_hash: String,
+        merchant: MerchantId,
         expires_at: Timestamp,
-    ) -> StoreResult<()>;
-    async fn merchant_for_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<MerchantId>>;
+    ) -> StoreResult<()> {
+        self.submit(Mode::Write, move |c| c.insert_token(&token_hash, merchant, expires_at)).await
+    }
 
-    /// Deletes expired access tokens and request ids too old to collide; returns how
-    /// many rows went.
-    async fn prune(&self, now: Timestamp) -> StoreResult<u64>;
+    pub async fn token(&self, token_hash: String) -> StoreResult<Option<(MerchantId, Timestamp)>> {
+        self.submit(Mode::Read, move |c| c.token(&token_hash)).await
+    }
 
-    /// Answers now what `create_payment` would refuse for its request id or merchant
-    /// reference, without writing anything, so no instrument is issued for a request
-    /// that will be refused. `create_payment` still checks again, atomically.
-    async fn check_new_payment(&self, key: NewPaymentKey<'_>, request_id: Option<&RequestId>) -> StoreResult<()>;
+    pub async fn prune(&self, now: Timestamp) -> StoreResult<u64> {
+        self.submit(Mode::Write, move |c| c.prune(now)).await
+    }
 
-    /// Records the request id (if any) and creates the payment, claiming its
-    /// virtual-account number. A merchant reference already used yields
-    /// `DuplicateReference` (same fingerprint) or `InconsistentRequest`; a number held by
-    /// a live virtual account yields `NumberInUse`.
-    async fn create_payment(&self, payment: Payment, request_id: Option<RequestId>) -> StoreResult<Payment>;
+    pub async fn claim_deliveries(&self, claim: Claim) -> StoreResult<Vec<Claimed>> {
+        self.submit(Mode::Write, move |c| c.claim_deliveries(claim)).await
+    }
 
-    /// Reads a payment without recording anything.
-    async fn payment(&self, payment: PaymentRef) -> StoreResult<Payment>;
+    pub async fn finish_delivery(&self, delivery: Claimed, result: AttemptResult, now: Timestamp) -> StoreResult<bool> {
+        self.submit(Mode::Write, move |c| c.finish_delivery(&delivery, &result, now)).await
+    }
 
-    /// Reads a payment and its latest `limit` receipts, newest first.
-    async fn payment_history(&self, payment: PaymentRef, limit: u32) -> StoreResult<(Payment, Vec<Receipt>)>;
+    pub async fn resend(&self, id: i64, now: Timestamp) -> StoreResult<bool> {
+        self.submit(Mode::Write, move |c| c.resend(id, now)).await
+    }
 
-    /// Records the request id and reads the payment.
-    async fn query_payment(&self, payment: PaymentRef, request_id: RequestId, now: Timestamp) -> StoreResult<Payment>;
-
-    /// Records the request id (if any), runs the state machine and writes the change
-    /// with its outbox row.
-    async fn apply(&self, command: PaymentCommand) -> StoreResult<Applied>;
-
-    /// Refunds with `merchant_refund_no` as the idempotency key: a repeat with the same
-    /// fingerprint returns the first refund unchanged.
-    async fn refund(&self, command: RefundCommand) -> StoreResult<Refunded>;
-
-    /// Leases up to `limit` due notifications until `lease_until`.
-    async fn claim_deliveries(&self, now: Timestamp, lease_until: Timestamp, limit: u32) -> StoreResult<Vec<Delivery>>;
-    /// Records an attempt, unless the lease was lost meanwhile (a resend, or another
-    /// worker after expiry); then the newer claim records its own.
-    async fn finish_delivery(&self, delivery: &Delivery, result: AttemptResult, now: Timestamp) -> StoreResult<()>;
-    async fn list_outbox(&self, undelivered_only: bool) -> StoreResult<Vec<OutboxEntry>>;
-    /// Makes a delivery due now again, including one whose attempts ran out.
-    async fn resend(&self, id: i64, now: Timestamp) -> StoreResult<bool>;
+    pub async fn outbox(&self, undelivered_only: bool) -> StoreResult<Vec<OutboxEntry>> {
+        self.submit(Mode::Read, move |c| c.outbox(undelivered_only)).await
+    }
 }

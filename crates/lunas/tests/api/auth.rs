@@ -169,7 +169,7 @@ async fn merchants_without_a_public_key_must_use_tokens() {
     let app = TestApp::spawn().await;
     let mut new = new_merchant("No Key");
     new.public_key_pem = None;
-    let merchant = app.store().create_merchant(new).await.unwrap();
+    let merchant = app.store().insert_merchant(new).await.unwrap();
     let body = generate_body("https://m.example/cb");
     app.send(PATH, &body, &app.rsa_headers(&merchant, PATH, &body))
         .await

@@ -5,16 +5,16 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use lunas::app::App;
+use lunas::app::Gateway;
 use lunas::config::{Config, Mode};
 use lunas::domain::{Clock, Merchant, NewMerchant, generate_secret};
+use lunas::server::Server;
 use lunas_protocol::crypto::{
     RsaPrivateKey, asymmetric_string_to_sign, hmac_sha512_base64, notification_string_to_sign,
     symmetric_string_to_sign, token_string_to_sign, verify_hmac_sha512_base64,
 };
 use lunas_protocol::pg3::{basic_authorization, callback_signature, request_signature};
 use serde_json::{Value, json};
-use sqlx::Connection;
 use tokio::net::TcpListener;
 
 /// One RSA key for every test merchant: generating keys is slow.
@@ -24,7 +24,7 @@ pub fn merchant_key() -> &'static RsaPrivateKey {
 }
 
 pub struct TestApp {
-    pub app: Option<App>,
+    pub server: Option<Server>,
     pub base: String,
     pub http: reqwest::Client,
     pub clock: Clock,
@@ -51,16 +51,30 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
     let Some(server) = std::env::var(POSTGRES_ENV).ok().filter(|url| !url.is_empty()) else {
         return format!("sqlite:{}", dir.join("lunas.db").display());
     };
-    sqlx::any::install_default_drivers();
     let name = format!("lunas_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::AnyConnection::connect(&server).await.expect("the PostgreSQL server is reachable");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .expect("create database");
+    postgres(&server).await.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create database");
     let (without_query, query) = server.split_once('?').map_or((server.as_str(), ""), |(u, q)| (u, q));
     let (root, _) = without_query.rsplit_once('/').expect("a URL with a database name");
     if query.is_empty() { format!("{root}/{name}") } else { format!("{root}/{name}?{query}") }
+}
+
+/// A connection to the PostgreSQL database at `url`.
+async fn postgres(url: &str) -> tokio_postgres::Client {
+    let (client, connection) =
+        tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("the PostgreSQL server is reachable");
+    tokio::spawn(connection);
+    client
+}
+
+/// One integer a query returns, straight from the database at `url`.
+pub async fn scalar(url: &str, sql: &str) -> i64 {
+    match url.strip_prefix("sqlite:") {
+        Some(path) => {
+            let conn = rusqlite::Connection::open(path).expect("the SQLite file opens");
+            conn.query_row(sql, [], |row| row.get(0)).expect("the query runs")
+        }
+        None => postgres(url).await.query_one(sql, &[]).await.expect("the query runs").get(0),
+    }
 }
 
 pub fn test_config(database_url: String) -> Config {
@@ -81,13 +95,13 @@ impl TestApp {
         let mut config = test_config(fresh_database(dir.path()).await);
         adjust(&mut config);
         let clock = Clock::default();
-        let app = start(config.clone(), clock.clone()).await;
-        let store = &app.state.store;
-        let merchant = store.create_merchant(new_merchant("Toko Contoh")).await.expect("merchant");
-        let other = store.create_merchant(new_merchant("Toko Lain")).await.expect("merchant");
+        let server = start(config.clone(), clock.clone()).await;
+        let store = &server.gateway.store;
+        let merchant = store.insert_merchant(new_merchant("Toko Contoh")).await.expect("merchant");
+        let other = store.insert_merchant(new_merchant("Toko Lain")).await.expect("merchant");
         TestApp {
-            base: format!("http://{}", app.addr),
-            app: Some(app),
+            base: format!("http://{}", server.addr),
+            server: Some(server),
             http: reqwest::Client::new(),
             clock,
             merchant,
@@ -99,23 +113,23 @@ impl TestApp {
 
     /// Stops the server and starts a new one on the same database.
     pub async fn restart(&mut self) {
-        self.app.take().expect("running").stop().await.expect("clean stop");
-        let app = start(self.config.clone(), self.clock.clone()).await;
-        self.base = format!("http://{}", app.addr);
-        self.app = Some(app);
+        self.server.take().expect("running").stop().await.expect("clean stop");
+        let server = start(self.config.clone(), self.clock.clone()).await;
+        self.base = format!("http://{}", server.addr);
+        self.server = Some(server);
     }
 
     /// Counts the rows of `table` straight from the database.
     pub async fn count(&self, table: &str) -> i64 {
-        let mut conn = sqlx::AnyConnection::connect(&self.config.database_url).await.expect("database reachable");
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-            .fetch_one(&mut conn)
-            .await
-            .expect("count")
+        scalar(&self.config.database_url, &format!("SELECT COUNT(*) FROM {table}")).await
     }
 
-    pub fn store(&self) -> &Arc<dyn lunas::store::Store> {
-        &self.app.as_ref().expect("running").state.store
+    pub fn gateway(&self) -> &Arc<Gateway> {
+        &self.server.as_ref().expect("running").gateway
+    }
+
+    pub fn store(&self) -> &lunas::store::Store {
+        &self.gateway().store
     }
 
     pub fn now(&self) -> String {
@@ -303,9 +317,9 @@ pub fn new_merchant(name: &str) -> NewMerchant {
     }
 }
 
-async fn start(config: Config, clock: Clock) -> App {
+async fn start(config: Config, clock: Clock) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("port 0");
-    App::start(config, listener, clock).await.expect("app starts")
+    Server::start(config, listener, clock).await.expect("the server starts")
 }
 
 /// A SNAP answer.

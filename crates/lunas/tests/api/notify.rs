@@ -63,7 +63,7 @@ async fn a_failed_delivery_is_retried_until_it_succeeds() {
     // Delivered: nothing more arrives.
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert_eq!(callback.received().len(), 3);
-    let entries = app.store().list_outbox(false).await.unwrap();
+    let entries = app.store().outbox(false).await.unwrap();
     assert_eq!(entries.len(), 1);
     assert!(entries[0].delivered);
     assert_eq!(entries[0].attempts, 3);
@@ -79,11 +79,10 @@ async fn retries_stop_after_the_schedule_and_resend_revives_them() {
     callback.wait_for(4).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(callback.received().len(), 4);
-    let entry = app.store().list_outbox(true).await.unwrap().remove(0);
+    let entry = app.store().outbox(true).await.unwrap().remove(0);
     assert_eq!(entry.attempts, 4);
     assert_eq!(entry.last_status, Some(500));
-    assert!(app.store().resend(entry.id, app.clock.now()).await.unwrap());
-    app.app.as_ref().unwrap().state.outbox_wake.notify_one();
+    assert!(lunas::app::deliveries::resend(app.gateway(), entry.id).await.unwrap());
     let received = callback.wait_for(5).await;
     let ids: std::collections::HashSet<_> = received.iter().map(|r| r.headers["x-external-id"].clone()).collect();
     assert_eq!(ids.len(), 5, "a resent attempt has an X-EXTERNAL-ID of its own");

@@ -269,7 +269,7 @@ async fn callback_url_falls_back_to_the_merchants() {
 
     let mut new = new_merchant("Dengan Callback");
     new.callback_url = Some(callback.url.clone());
-    let merchant = app.store().create_merchant(new).await.unwrap();
+    let merchant = app.store().insert_merchant(new).await.unwrap();
     let (code, va) = app.pg3(&merchant, "/va", &body).await;
     assert_eq!(code, 200, "{va}");
     transfer(&app, &va, "15000").await;

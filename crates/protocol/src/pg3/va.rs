@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::money::Amount;
 use crate::validate::{FieldError, ensure, is_digits, is_email, is_http_url, optional, required};
 
 /// `payment_system`: how a VA takes money.
@@ -59,9 +60,9 @@ pub fn channel(name: &str) -> Option<&'static Channel> {
     CHANNELS.iter().find(|c| c.name.eq_ignore_ascii_case(name))
 }
 
-/// Smallest VA amount in rupiah, and BNI's for open amounts.
-pub const MIN_AMOUNT: i64 = 10_000;
-pub const MIN_AMOUNT_BNI_OPEN: i64 = 1;
+/// Smallest VA amount (Rp 10,000), and BNI's for open amounts (Rp 1).
+pub const MIN_AMOUNT: Amount = Amount::from_sen(1_000_000);
+pub const MIN_AMOUNT_BNI_OPEN: Amount = Amount::from_sen(100);
 /// `Numeric(13)`.
 const MAX_AMOUNT_DIGITS: usize = 13;
 
@@ -201,8 +202,8 @@ pub struct ValidCreateVa {
     pub va_number: Option<String>,
     pub payment_system: PaymentSystem,
     pub is_multi_use: bool,
-    /// Rupiah; 0 for open amounts.
-    pub amount: i64,
+    /// Whole rupiah; zero for open amounts.
+    pub amount: Amount,
     pub expired_time: Option<time::OffsetDateTime>,
     pub description: String,
     pub callback_url: Option<String>,
@@ -232,10 +233,12 @@ impl CreateVaRequest {
         ensure(payment_system != PaymentSystem::Partial || channel.partial, "payment_details.payment_system")?;
         let amount = numeric(&details.amount, "payment_details.amount", MAX_AMOUNT_DIGITS)?;
         let amount = match (payment_system, amount) {
-            (PaymentSystem::Open, None | Some(0)) => 0,
+            (PaymentSystem::Open, None | Some(0)) => Amount::ZERO,
             (PaymentSystem::Open, Some(_)) => return Err(FieldError::format("payment_details.amount")),
             (_, None | Some(0)) => return Err(FieldError::missing("payment_details.amount")),
-            (_, Some(amount)) => {
+            (_, Some(rupiah)) => {
+                // At most 13 digits, so it always fits in sen.
+                let amount = Amount::from_rupiah(rupiah).ok_or_else(|| FieldError::format("payment_details.amount"))?;
                 ensure(amount >= MIN_AMOUNT, "payment_details.amount")?;
                 amount
             }
@@ -471,10 +474,10 @@ mod tests {
         assert_eq!(valid.channel.name, "BCA");
         assert_eq!(valid.payment_system, PaymentSystem::Closed);
         assert!(!valid.is_multi_use);
-        assert_eq!(valid.amount, 15_000);
+        assert_eq!(valid.amount, Amount::from_sen(1_500_000));
         let upper = GOOD.replace("bank_transfer", "BANK_TRANSFER").replace("\"bca\"", "\"BCA\"");
         assert!(check(&upper).is_ok());
-        assert_eq!(check(&GOOD.replace("15000", "\"15000\"")).unwrap().amount, 15_000);
+        assert_eq!(check(&GOOD.replace("15000", "\"15000\"")).unwrap().amount, Amount::from_sen(1_500_000));
     }
 
     #[test]
@@ -542,7 +545,7 @@ mod tests {
     fn open_amounts_are_zero() {
         let open = GOOD.replace("\"amount\":15000", "\"amount\":0,\"payment_system\":\"OPEN\",\"is_multi_use\":true");
         let valid = check(&open).unwrap();
-        assert_eq!((valid.payment_system, valid.amount, valid.is_multi_use), (PaymentSystem::Open, 0, true));
+        assert_eq!((valid.payment_system, valid.amount, valid.is_multi_use), (PaymentSystem::Open, Amount::ZERO, true));
     }
 
     #[test]

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 pub use codes::{Case, ResponseCode, Service};
 
+use crate::money::Amount;
+
 /// `{"value":"10000.00","currency":"IDR"}` as received: both parts optional so a
 /// missing one is reported by name rather than as a parse failure.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -25,13 +27,13 @@ pub struct Money {
 }
 
 impl Money {
-    pub fn idr(sen: i64) -> Self {
-        Self { value: crate::money::format_snap_amount(sen), currency: crate::money::IDR.to_string() }
+    pub fn idr(amount: Amount) -> Self {
+        Self { value: amount.to_string(), currency: crate::money::IDR.to_string() }
     }
 }
 
-/// Checks a mandatory money object and returns its amount in sen.
-pub fn validate_money(money: &Option<MoneyIn>, field: &str) -> Result<i64, crate::validate::FieldError> {
+/// Checks a mandatory money object and returns its amount.
+pub fn validate_money(money: &Option<MoneyIn>, field: &str) -> Result<Amount, crate::validate::FieldError> {
     use crate::validate::{FieldError, ensure, required};
     let Some(money) = money else {
         return Err(FieldError::missing(field));
@@ -39,7 +41,7 @@ pub fn validate_money(money: &Option<MoneyIn>, field: &str) -> Result<i64, crate
     let value = required(&money.value, &format!("{field}.value"), 19)?;
     let currency = required(&money.currency, &format!("{field}.currency"), 3)?;
     ensure(currency == crate::money::IDR, &format!("{field}.currency"))?;
-    crate::money::parse_snap_amount(value).ok_or_else(|| FieldError::format(format!("{field}.value")))
+    Amount::parse_snap(value).ok_or_else(|| FieldError::format(format!("{field}.value")))
 }
 
 /// The body of every SNAP answer that is not a success.

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Money, MoneyIn, validate_money};
+use crate::money::Amount;
 use crate::validate::{
     FieldError, ensure, is_alphanumeric, is_digits, is_email, is_http_url, is_printable_ascii, optional, required,
 };
@@ -95,15 +96,15 @@ pub struct ItemDetailIn {
 pub enum Tip {
     /// `01`: the payer's app asks for a tip.
     PayerEntered,
-    /// `02`: a fixed convenience fee in sen, set by the merchant.
-    Fixed(i64),
+    /// `02`: a fixed convenience fee, set by the merchant.
+    Fixed(Amount),
 }
 
 /// A generate request whose fields are all present and well formed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidGenerateQr {
     pub partner_reference_no: String,
-    pub amount: i64,
+    pub amount: Amount,
     pub terminal_id: Option<String>,
     /// The raw `validityPeriod`, checked against the clock by the caller.
     pub validity_period: Option<time::OffsetDateTime>,
@@ -153,10 +154,10 @@ impl TipIn {
             Some("01") => Ok(Some(Tip::PayerEntered)),
             Some("02") => {
                 let value = required(&self.value, "additionalInfo.tip.value", 19)?;
-                crate::money::parse_snap_amount(value)
+                Amount::parse_snap(value)
                     // The fee is written into QR tag 56, which holds at most 13 characters.
-                    .filter(|sen| *sen > 0 && crate::qris::format_qris_amount(*sen).len() <= 13)
-                    .map(|sen| Some(Tip::Fixed(sen)))
+                    .filter(|fee| fee.is_positive() && fee.to_qris().len() <= 13)
+                    .map(|fee| Some(Tip::Fixed(fee)))
                     .ok_or_else(|| FieldError::format("additionalInfo.tip.value"))
             }
             Some(_) => Err(FieldError::format("additionalInfo.tip.type")),
@@ -179,16 +180,16 @@ impl CustomerDetailIn {
 
 /// Item lines are optional, but when they carry amounts those must add up to the
 /// QR amount.
-fn validate_items(items: &[ItemDetailIn], amount: i64) -> Result<(), FieldError> {
-    let mut total = Some(0i64);
+fn validate_items(items: &[ItemDetailIn], amount: Amount) -> Result<(), FieldError> {
+    let mut total = Some(Amount::ZERO);
     for (i, item) in items.iter().enumerate() {
         let path = format!("additionalInfo.itemDetails[{i}]");
         optional(&item.item_id, &format!("{path}.itemId"), 25)?;
         optional(&item.name, &format!("{path}.name"), 150)?;
         match &item.amount {
             Some(_) => {
-                let sen = validate_money(&item.amount, &format!("{path}.amount"))?;
-                total = total.and_then(|t| t.checked_add(sen));
+                let line = validate_money(&item.amount, &format!("{path}.amount"))?;
+                total = total.and_then(|t| t.checked_add(line));
             }
             None => total = None,
         }
@@ -352,7 +353,7 @@ pub struct ValidRefund {
     pub reference_no: Option<String>,
     pub partner_refund_no: String,
     /// `None` refunds everything not yet refunded.
-    pub amount: Option<i64>,
+    pub amount: Option<Amount>,
     pub reason: Option<String>,
 }
 
@@ -364,9 +365,9 @@ impl RefundQrRequest {
         let amount = match &self.refund_amount {
             None => None,
             Some(_) => {
-                let sen = validate_money(&self.refund_amount, "refundAmount")?;
-                ensure(sen > 0, "refundAmount.value")?;
-                Some(sen)
+                let amount = validate_money(&self.refund_amount, "refundAmount")?;
+                ensure(amount.is_positive(), "refundAmount.value")?;
+                Some(amount)
             }
         };
         let reason = optional(&self.reason, "reason", 256)?;
@@ -443,7 +444,7 @@ mod tests {
     #[test]
     fn generate_accepts_the_minimum() {
         let valid = generate(GOOD).unwrap();
-        assert_eq!(valid.amount, 1_500_000);
+        assert_eq!(valid.amount, Amount::from_sen(1_500_000));
         assert_eq!(valid.callback_url, "https://m.example/cb");
     }
 

@@ -3,9 +3,7 @@
 
 mod auth;
 mod error;
-pub mod notify;
 mod qr;
-mod qr_image;
 mod token;
 
 use std::future::Future;
@@ -23,7 +21,6 @@ use serde::de::DeserializeOwned;
 use super::AppState;
 pub use auth::Caller;
 pub use error::SnapError;
-pub use qr::new_reference;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -31,25 +28,27 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/merchants/v1.0/access-token/b2b", post(token::access_token))
         .route(
             "/v1.0/qr/qr-mpm-generate",
-            post(|State(s): State<AppState>, r: Request| call(s, Service::GenerateQr, r, qr::generate)),
+            post(|s: State<AppState>, r: Request| call(s, Service::GenerateQr, r, qr::generate)),
         )
-        .route(
-            "/v1.0/qr/qr-mpm-query",
-            post(|State(s): State<AppState>, r: Request| call(s, Service::QueryQr, r, qr::query)),
-        )
+        .route("/v1.0/qr/qr-mpm-query", post(|s: State<AppState>, r: Request| call(s, Service::QueryQr, r, qr::query)))
         .route(
             "/v1.0/qr/qr-mpm-cancel",
-            post(|State(s): State<AppState>, r: Request| call(s, Service::CancelQr, r, qr::cancel)),
+            post(|s: State<AppState>, r: Request| call(s, Service::CancelQr, r, qr::cancel)),
         )
         .route(
             "/v1.0/qr/qr-mpm-refund",
-            post(|State(s): State<AppState>, r: Request| call(s, Service::RefundQr, r, qr::refund)),
+            post(|s: State<AppState>, r: Request| call(s, Service::RefundQr, r, qr::refund)),
         )
 }
 
 /// Runs one SNAP transactional endpoint: authenticate, parse the body into `Req`,
 /// call the handler, and answer in SNAP's format whatever happens.
-async fn call<Req, Res, F, Fut>(state: AppState, service: Service, request: Request, handler: F) -> Response
+async fn call<Req, Res, F, Fut>(
+    State(state): State<AppState>,
+    service: Service,
+    request: Request,
+    handler: F,
+) -> Response
 where
     Req: DeserializeOwned,
     Res: Serialize,
@@ -70,7 +69,7 @@ where
 
 /// A SNAP answer: JSON with the `X-TIMESTAMP` response header.
 fn json(status: StatusCode, body: &impl Serialize, state: &AppState) -> Response {
-    let timestamp = lunas_protocol::timestamp::format(state.clock.now_datetime());
+    let timestamp = crate::render::snap::format_time(state.clock.now());
     let mut response = (status, axum::Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&timestamp) {
         response.headers_mut().insert("X-TIMESTAMP", value);

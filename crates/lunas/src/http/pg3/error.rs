@@ -5,8 +5,9 @@ use axum::response::{IntoResponse, Response};
 use lunas_protocol::pg3::{Code, ErrorResponse};
 use lunas_protocol::validate::{BodyError, FieldError, Problem};
 
+use crate::acquirer::AcquirerError;
+use crate::app::AppError;
 use crate::domain::{DomainError, PaymentState};
-use crate::store::StoreError;
 
 #[derive(Debug)]
 pub struct Pg3Error {
@@ -97,12 +98,20 @@ impl From<DomainError> for Pg3Error {
     }
 }
 
-impl From<StoreError> for Pg3Error {
-    fn from(e: StoreError) -> Self {
+impl From<AppError> for Pg3Error {
+    fn from(e: AppError) -> Self {
         match e {
-            StoreError::Domain(e) => e.into(),
-            StoreError::Internal(e) => {
-                tracing::error!(error = ?e, "storage failure");
+            AppError::Domain(e) => e.into(),
+            AppError::Acquirer(AcquirerError::InvalidNumber) => {
+                Pg3Error::parameter("payment_details.va_number is invalid")
+            }
+            AppError::Acquirer(AcquirerError::Failure(reason)) => {
+                tracing::error!(reason, "the bank refused a virtual account");
+                Pg3Error::new(StatusCode::BAD_GATEWAY, Code::FailedRequest, "the bank did not open the virtual account")
+            }
+            AppError::Invalid(reason) => Pg3Error::parameter(reason),
+            AppError::Internal(e) => {
+                tracing::error!(error = ?e, "internal failure");
                 Pg3Error::system()
             }
         }

@@ -7,17 +7,16 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::domain::Clock;
-use crate::store::Store;
+use crate::app::Gateway;
 
 const INTERVAL: Duration = Duration::from_secs(3_600);
 
-pub async fn run(store: Arc<dyn Store>, clock: Clock, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(gateway: Arc<Gateway>, mut shutdown: watch::Receiver<bool>) {
     loop {
-        match store.prune(clock.now()).await {
+        match gateway.store.prune(gateway.clock.now()).await {
             Ok(0) => {}
             Ok(rows) => tracing::info!(rows, "pruned expired tokens and request ids"),
-            Err(e) => tracing::warn!(error = ?e, "housekeeping failed; will try again"),
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed; will try again"),
         }
         tokio::select! {
             _ = tokio::time::sleep(INTERVAL) => {}

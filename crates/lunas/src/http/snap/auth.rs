@@ -2,24 +2,27 @@
 //! formats, the timestamp window, the caller, the bearer token, then the signature
 //! over the raw body. The body is only parsed once all of that has passed.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::HeaderMap;
+use std::sync::Arc;
+
 use lunas_protocol::crypto::{
-    RsaPublicKey, asymmetric_string_to_sign, sha256_hex, symmetric_string_to_sign, verify_hmac_sha512_base64,
+    RsaPublicKey, asymmetric_string_to_sign, symmetric_string_to_sign, verify_hmac_sha512_base64,
 };
 use lunas_protocol::snap::Case;
 use lunas_protocol::snap::headers::*;
 use time::OffsetDateTime;
 
 use super::SnapError;
-use crate::api::AppState;
+use crate::app::{merchants, tokens};
 use crate::domain::Merchant;
+use crate::http::AppState;
 use crate::store::RequestId;
 
 /// An authenticated SNAP caller.
 pub struct Caller {
-    pub merchant: Merchant,
+    pub merchant: Arc<Merchant>,
     /// The `X-EXTERNAL-ID`, to be recorded with the command it belongs to.
     pub request_id: RequestId,
 }
@@ -76,8 +79,8 @@ pub(super) fn check_timestamp<'a>(state: &AppState, text: &'a str) -> Result<(&'
     Ok((text, at))
 }
 
-pub(super) async fn read_body(state: &AppState, request: Request) -> Result<Bytes, SnapError> {
-    axum::body::to_bytes(request.into_body(), state.config.max_body_bytes)
+pub(super) async fn read_body(state: &AppState, body: Body) -> Result<Bytes, SnapError> {
+    axum::body::to_bytes(body, state.config.max_body_bytes)
         .await
         .map_err(|_| SnapError::new(Case::BadRequest, "(request body too large)"))
 }
@@ -102,37 +105,35 @@ fn bearer_token(value: &str) -> Option<&str> {
 }
 
 pub async fn authenticate(state: &AppState, request: Request) -> Result<(Caller, Bytes), SnapError> {
-    let headers = request.headers().clone();
-    let method = request.method().as_str().to_string();
-    let path = request.uri().path_and_query().map_or_else(|| request.uri().path().to_string(), |p| p.to_string());
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    let method = parts.method.as_str();
+    let path = parts.uri.path_and_query().map_or_else(|| parts.uri.path(), |p| p.as_str());
 
     let [timestamp, signature, partner_id, external_id, channel_id, content_type] =
-        required_headers(&headers, [X_TIMESTAMP, X_SIGNATURE, X_PARTNER_ID, X_EXTERNAL_ID, CHANNEL_ID, CONTENT_TYPE])?;
+        required_headers(headers, [X_TIMESTAMP, X_SIGNATURE, X_PARTNER_ID, X_EXTERNAL_ID, CHANNEL_ID, CONTENT_TYPE])?;
     check_content_type(content_type)?;
     check_token_header(partner_id, X_PARTNER_ID, X_PARTNER_ID_MAX)?;
     check_token_header(external_id, X_EXTERNAL_ID, X_EXTERNAL_ID_MAX)?;
     check_token_header(channel_id, CHANNEL_ID, CHANNEL_ID_MAX)?;
     let (timestamp, sent_at) = check_timestamp(state, timestamp)?;
 
-    let body = read_body(state, request).await?;
-    let merchant = state
-        .store
-        .merchant_by_partner_id(partner_id)
+    let body = read_body(state, body).await?;
+    let merchant = merchants::by_partner_id(state, partner_id)
         .await?
         .ok_or_else(|| SnapError::unauthorized("Unknown X-PARTNER-ID"))?;
 
-    let verified = match header(&headers, AUTHORIZATION)? {
+    let verified = match header(headers, AUTHORIZATION)? {
         Some(value) => {
             let token = bearer_token(value).ok_or_else(|| SnapError::plain(Case::InvalidToken))?;
-            let owner = state.store.merchant_for_token(&sha256_hex(token.as_bytes()), state.clock.now()).await?;
-            if owner != Some(merchant.id) {
+            if tokens::owner(state, token).await? != Some(merchant.id) {
                 return Err(SnapError::plain(Case::InvalidToken));
             }
-            let sts = symmetric_string_to_sign(&method, &path, token, &body, timestamp);
+            let sts = symmetric_string_to_sign(method, path, token, &body, timestamp);
             verify_hmac_sha512_base64(merchant.client_secret.as_bytes(), &sts, signature)
         }
         None => public_key(&merchant, X_PARTNER_ID)?
-            .verify_base64(&asymmetric_string_to_sign(&method, &path, &body, timestamp), signature),
+            .verify_base64(&asymmetric_string_to_sign(method, path, &body, timestamp), signature),
     };
     if !verified {
         return Err(SnapError::unauthorized("Invalid X-SIGNATURE"));

@@ -6,67 +6,57 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::acquirer::Simulator;
-use crate::api::{AppState, router};
+use crate::app::Gateway;
 use crate::config::Config;
 use crate::domain::Clock;
-use crate::outbox::Worker;
-use crate::store::{SqlStore, Store};
+use crate::http::router;
+use crate::store::Store;
+use crate::workers::delivery::Worker;
 
-/// Opens the store the URL names (`sqlite:PATH` or `postgres://…`), creating and
-/// migrating it.
-pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    Ok(Arc::new(SqlStore::open(&config.database_url, &config.database).await?))
+/// Opens the database the configuration names (`sqlite:PATH` or `postgres://…`),
+/// creating and migrating it, and everything the use cases need around it.
+pub async fn open(config: Config, clock: Clock) -> anyhow::Result<Arc<Gateway>> {
+    let store = Store::open(&config.database_url, &config.database, clock.now()).await?;
+    let acquirer = Arc::new(Simulator::new(config.qris.clone()));
+    Ok(Arc::new(Gateway::new(store, acquirer, Arc::new(config), clock)))
 }
 
 /// A running gateway.
-pub struct App {
+pub struct Server {
     pub addr: SocketAddr,
-    pub state: AppState,
+    pub gateway: Arc<Gateway>,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     worker: JoinHandle<()>,
 }
 
-impl App {
+impl Server {
     /// Starts serving on `listener` (tests pass a port-0 listener and their own clock).
-    pub async fn start(config: Config, listener: TcpListener, clock: Clock) -> anyhow::Result<App> {
-        let store = open_store(&config).await?;
+    pub async fn start(config: Config, listener: TcpListener, clock: Clock) -> anyhow::Result<Server> {
+        let mode = config.mode;
+        let gateway = open(config, clock).await?;
         let addr = listener.local_addr()?;
-        let state = AppState {
-            store: Arc::clone(&store),
-            acquirer: Arc::new(Simulator::new(config.qris.clone())),
-            config: Arc::new(config.clone()),
-            clock: clock.clone(),
-            outbox_wake: Arc::new(Notify::new()),
-        };
         let (shutdown, signal) = watch::channel(false);
-        let worker = Arc::new(Worker {
-            store: Arc::clone(&store),
-            http: Worker::http_client(&config.callbacks)?,
-            config: config.callbacks.clone(),
-            clock: clock.clone(),
-            wake: Arc::clone(&state.outbox_wake),
-        });
-        let worker = tokio::spawn(worker.run(signal.clone()));
+        let worker = tokio::spawn(Arc::new(Worker::new(Arc::clone(&gateway))?).run(signal.clone()));
         // Housekeeping holds nothing that needs finishing; it stops with the runtime.
-        tokio::spawn(crate::housekeeping::run(store, clock, signal.clone()));
+        tokio::spawn(crate::workers::housekeeping::run(Arc::clone(&gateway), signal.clone()));
         let mut server_signal = signal;
         let server = tokio::spawn(
-            axum::serve(listener, router(state.clone()))
+            axum::serve(listener, router(Arc::clone(&gateway)))
                 .with_graceful_shutdown(async move {
                     let _ = server_signal.wait_for(|stop| *stop).await;
                 })
                 .into_future(),
         );
-        tracing::info!(%addr, mode = ?config.mode, "lunas is listening");
-        Ok(App { addr, state, shutdown, server, worker })
+        tracing::info!(%addr, ?mode, "lunas is listening");
+        Ok(Server { addr, gateway, shutdown, server, worker })
     }
 
-    /// Stops accepting, waits for requests in flight and the worker's current pass.
+    /// Stops accepting, waits for requests in flight and the deliveries under way.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
         self.server.await.context("server task")?.context("server")?;
@@ -85,7 +75,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             "sandbox mode on a public address: anyone can mark payments paid through /sandbox; use --mode production"
         );
     }
-    let app = App::start(config, listener, Clock::default()).await?;
+    let app = Server::start(config, listener, Clock::default()).await?;
     shutdown_signal().await;
     tracing::info!("shutting down");
     app.stop().await

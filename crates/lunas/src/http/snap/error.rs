@@ -6,8 +6,8 @@ use lunas_protocol::snap::{Case, ErrorResponse, ResponseCode, Service};
 use lunas_protocol::validate::{BodyError, FieldError, Problem};
 
 use super::super::AppState;
+use crate::app::AppError;
 use crate::domain::{DomainError, PaymentState};
-use crate::store::StoreError;
 
 #[derive(Debug)]
 pub struct SnapError {
@@ -85,12 +85,17 @@ impl From<DomainError> for SnapError {
     }
 }
 
-impl From<StoreError> for SnapError {
-    fn from(e: StoreError) -> Self {
+impl From<AppError> for SnapError {
+    fn from(e: AppError) -> Self {
         match e {
-            StoreError::Domain(e) => e.into(),
-            StoreError::Internal(e) => {
-                tracing::error!(error = ?e, "storage failure");
+            AppError::Domain(e) => e.into(),
+            AppError::Acquirer(e) => {
+                tracing::error!(error = %e, "the acquirer failed");
+                SnapError::plain(Case::GeneralError)
+            }
+            AppError::Invalid(reason) => SnapError::new(Case::BadRequest, reason),
+            AppError::Internal(e) => {
+                tracing::error!(error = ?e, "internal failure");
                 SnapError::plain(Case::GeneralError)
             }
         }

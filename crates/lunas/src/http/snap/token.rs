@@ -4,8 +4,7 @@
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
-use base64::Engine;
-use lunas_protocol::crypto::{random_bytes, sha256_hex, token_string_to_sign};
+use lunas_protocol::crypto::token_string_to_sign;
 use lunas_protocol::snap::headers::{CONTENT_TYPE, X_CLIENT_KEY, X_SIGNATURE, X_TIMESTAMP};
 use lunas_protocol::snap::token::{TokenRequest, TokenResponse};
 use lunas_protocol::snap::{Case, ResponseCode, Service};
@@ -13,9 +12,8 @@ use lunas_protocol::validate::parse_body;
 
 use super::auth::{check_content_type, check_timestamp, public_key, read_body, required_headers};
 use super::{SnapError, json};
-use crate::api::AppState;
-
-pub const TOKEN_TTL_SECS: i64 = 900;
+use crate::app::{merchants, tokens};
+use crate::http::AppState;
 
 pub async fn access_token(State(state): State<AppState>, request: Request) -> Response {
     match issue(&state, request).await {
@@ -31,16 +29,14 @@ pub async fn access_token(State(state): State<AppState>, request: Request) -> Re
 }
 
 async fn issue(state: &AppState, request: Request) -> Result<(String, TokenResponse), SnapError> {
-    let headers = request.headers().clone();
+    let (parts, body) = request.into_parts();
     let [timestamp, client_key, signature, content_type] =
-        required_headers(&headers, [X_TIMESTAMP, X_CLIENT_KEY, X_SIGNATURE, CONTENT_TYPE])?;
+        required_headers(&parts.headers, [X_TIMESTAMP, X_CLIENT_KEY, X_SIGNATURE, CONTENT_TYPE])?;
     check_content_type(content_type)?;
     let (timestamp, _) = check_timestamp(state, timestamp)?;
-    let body = read_body(state, request).await?;
+    let body = read_body(state, body).await?;
 
-    let merchant = state
-        .store
-        .merchant_by_partner_id(client_key)
+    let merchant = merchants::by_partner_id(state, client_key)
         .await?
         .ok_or_else(|| SnapError::unauthorized("Unknown X-CLIENT-KEY"))?;
     if !public_key(&merchant, X_CLIENT_KEY)?.verify_base64(&token_string_to_sign(client_key, timestamp), signature) {
@@ -48,9 +44,7 @@ async fn issue(state: &AppState, request: Request) -> Result<(String, TokenRespo
     }
     parse_body::<TokenRequest>(&body)?.validate()?;
 
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes(32));
-    let expires_at = state.clock.now() + TOKEN_TTL_SECS * 1000;
-    state.store.save_access_token(&sha256_hex(token.as_bytes()), merchant.id, expires_at).await?;
+    let token = tokens::issue(state, &merchant).await?;
     Ok((
         merchant.partner_id.clone(),
         TokenResponse {
@@ -58,7 +52,7 @@ async fn issue(state: &AppState, request: Request) -> Result<(String, TokenRespo
             response_message: Case::Successful.message().to_string(),
             access_token: token,
             token_type: "Bearer".to_string(),
-            expires_in: TOKEN_TTL_SECS.to_string(),
+            expires_in: tokens::TOKEN_TTL_SECS.to_string(),
             additional_info: serde_json::Map::new(),
         },
     ))

@@ -2,7 +2,6 @@
 //! with every failure answered in PG3's envelope.
 
 mod auth;
-pub mod callback;
 mod error;
 mod va;
 
@@ -14,6 +13,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Serialize;
+
+use std::sync::Arc;
 
 use super::AppState;
 use crate::domain::Merchant;
@@ -33,7 +34,7 @@ async fn call<Req, Res, F, Fut>(state: AppState, request: Request, handler: F) -
 where
     Req: SignedBody,
     Res: Serialize,
-    F: FnOnce(AppState, Merchant, Req) -> Fut,
+    F: FnOnce(AppState, Arc<Merchant>, Req) -> Fut,
     Fut: Future<Output = Result<Res, Pg3Error>>,
 {
     let outcome = async {

@@ -10,14 +10,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use lunas_protocol::crypto::random_digits;
-use lunas_protocol::money::{format_snap_amount, parse_snap_amount};
 use lunas_protocol::qris;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use crate::acquirer::report_payment;
-use crate::domain::{DomainError, Event, Payer, Payment};
-use crate::store::{PaymentCommand, PaymentRef, StoreError};
+use crate::app::AppError;
+use crate::app::change::{report_expiry, report_payment};
+use crate::domain::{Amount, DomainError, Payer, Payment};
+use crate::store::PaymentRef;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -48,23 +48,24 @@ impl IntoResponse for SandboxError {
     }
 }
 
-impl From<StoreError> for SandboxError {
-    fn from(e: StoreError) -> Self {
+impl From<AppError> for SandboxError {
+    fn from(e: AppError) -> Self {
         let (status, error) = match &e {
-            StoreError::Domain(DomainError::NotFound) => (StatusCode::NOT_FOUND, "not_found"),
-            StoreError::Domain(
+            AppError::Domain(DomainError::NotFound) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Domain(
                 DomainError::AmountMismatch { .. }
                 | DomainError::AmountOutOfRange { .. }
                 | DomainError::FractionalAmount { .. },
             ) => (StatusCode::UNPROCESSABLE_ENTITY, "amount_not_accepted"),
-            StoreError::Domain(_) => (StatusCode::CONFLICT, "invalid_state"),
-            StoreError::Internal(inner) => {
-                tracing::error!(error = ?inner, "storage failure");
+            AppError::Domain(_) => (StatusCode::CONFLICT, "invalid_state"),
+            AppError::Invalid(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::Acquirer(_) | AppError::Internal(_) => {
+                tracing::error!(error = %e, "sandbox failure");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         };
         let message = match e {
-            StoreError::Internal(_) => "internal error".to_string(),
+            AppError::Acquirer(_) | AppError::Internal(_) => "internal error".to_string(),
             other => other.to_string(),
         };
         Self { status, error, message }
@@ -117,18 +118,10 @@ impl From<Payment> for Outcome {
             reference_no: p.reference_no,
             partner_reference_no: p.merchant_reference,
             status: p.state.as_str(),
-            amount: format_snap_amount(p.amount),
-            received: format_snap_amount(p.received),
+            amount: p.amount.to_string(),
+            received: p.received.to_string(),
         }
     }
-}
-
-/// `"15000"` or `"15000.00"` rupiah, in sen.
-fn parse_rupiah(text: &str) -> Option<i64> {
-    parse_snap_amount(text).or_else(|| {
-        let digits = text.bytes().all(|b| b.is_ascii_digit()) && (1..=13).contains(&text.len());
-        digits.then(|| text.parse::<i64>().ok()).flatten().map(|rupiah| rupiah * 100)
-    })
 }
 
 /// An optional JSON body: empty means all defaults.
@@ -147,10 +140,13 @@ fn payer(issuer: Option<String>, customer_name: Option<String>) -> Payer {
     }
 }
 
-async fn pay(state: &AppState, target: PaymentRef, amount: i64, payer: Payer) -> Result<Json<Outcome>, SandboxError> {
-    let applied = report_payment(state.store.as_ref(), target, amount, payer, state.clock.now()).await?;
-    state.outbox_wake.notify_one();
-    Ok(Json(applied.payment.into()))
+async fn pay(
+    state: &AppState,
+    target: PaymentRef,
+    amount: Option<Amount>,
+    payer: Payer,
+) -> Result<Json<Outcome>, SandboxError> {
+    Ok(Json(report_payment(state, target, amount, payer).await?.into()))
 }
 
 async fn pay_qr(State(state): State<AppState>, body: Bytes) -> Result<Json<Outcome>, SandboxError> {
@@ -164,17 +160,17 @@ async fn pay_qr(State(state): State<AppState>, body: Bytes) -> Result<Json<Outco
         scanned.reference_label.ok_or_else(|| SandboxError::bad_request("qrContent: no reference label"))?;
     let amount = scanned.amount.ok_or_else(|| SandboxError::bad_request("qrContent: no amount"))?;
     let target = PaymentRef::Acquirer { reference: reference_no };
-    pay(&state, target, amount, payer(request.issuer, request.customer_name)).await
+    pay(&state, target, Some(amount), payer(request.issuer, request.customer_name)).await
 }
 
 /// A bank transfer to a virtual account, as the bank would report it.
 async fn pay_va(State(state): State<AppState>, body: Bytes) -> Result<Json<Outcome>, SandboxError> {
     let request: PayVa =
         serde_json::from_slice(&body).map_err(|e| SandboxError::bad_request(format!("invalid body: {e}")))?;
-    let amount =
-        parse_rupiah(&request.amount).ok_or_else(|| SandboxError::bad_request("amount: expected e.g. \"15000\""))?;
+    let amount = Amount::parse_rupiah(&request.amount)
+        .ok_or_else(|| SandboxError::bad_request("amount: expected e.g. \"15000\""))?;
     let target = PaymentRef::VirtualAccount { number: request.va_number, now: state.clock.now() };
-    pay(&state, target, amount, payer(request.issuer, request.customer_name)).await
+    pay(&state, target, Some(amount), payer(request.issuer, request.customer_name)).await
 }
 
 /// Pays by `referenceNo` or `transaction_id`; without an amount, what is due.
@@ -184,26 +180,15 @@ async fn pay_reference(
     body: Bytes,
 ) -> Result<Json<Outcome>, SandboxError> {
     let request: PayReference = parse_optional(&body)?;
-    let target = PaymentRef::Acquirer { reference };
-    let amount = match request.amount {
-        Some(text) => {
-            parse_rupiah(&text).ok_or_else(|| SandboxError::bad_request("amount: expected e.g. \"10000.00\""))?
-        }
-        // An unknown reference is a 404 here.
-        None => state.store.payment(target.clone()).await?.amount_due(),
-    };
-    pay(&state, target, amount, payer(request.issuer, request.customer_name)).await
+    let amount = request
+        .amount
+        .map(|text| {
+            Amount::parse_rupiah(&text).ok_or_else(|| SandboxError::bad_request("amount: expected e.g. \"10000.00\""))
+        })
+        .transpose()?;
+    pay(&state, PaymentRef::Acquirer { reference }, amount, payer(request.issuer, request.customer_name)).await
 }
 
 async fn expire(State(state): State<AppState>, Path(reference): Path<String>) -> Result<Json<Outcome>, SandboxError> {
-    let applied = state
-        .store
-        .apply(PaymentCommand {
-            payment: PaymentRef::Acquirer { reference },
-            event: Event::Expire,
-            request_id: None,
-            now: state.clock.now(),
-        })
-        .await?;
-    Ok(Json(applied.payment.into()))
+    Ok(Json(report_expiry(&state, PaymentRef::Acquirer { reference }).await?.into()))
 }

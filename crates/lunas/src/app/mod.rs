@@ -1,0 +1,74 @@
+//! The application layer: one module per use case, between the HTTP faces (which
+//! parse and render) and the store (which persists). A use case gathers what the
+//! domain needs, asks the state machine, and hands the store a whole decision.
+
+pub mod cache;
+pub mod change;
+pub mod create;
+pub mod deliveries;
+pub mod merchants;
+pub mod query;
+pub mod refund;
+pub mod tokens;
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::acquirer::{Acquirer, AcquirerError};
+use crate::config::Config;
+use crate::domain::{Clock, DomainError};
+use crate::store::{Store, StoreError};
+
+/// Everything a use case may reach.
+pub struct Gateway {
+    pub store: Store,
+    pub acquirer: Arc<dyn Acquirer>,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub merchants: merchants::Directory,
+    pub tokens: tokens::Tokens,
+    /// Wakes this instance's delivery worker when a command wrote a notification.
+    pub outbox_wake: Arc<Notify>,
+}
+
+impl Gateway {
+    pub fn new(store: Store, acquirer: Arc<dyn Acquirer>, config: Arc<Config>, clock: Clock) -> Self {
+        let merchant_ttl = std::time::Duration::from_millis(config.cache.merchant_ttl_ms);
+        Self {
+            store,
+            acquirer,
+            config,
+            clock,
+            merchants: merchants::Directory::new(merchant_ttl),
+            tokens: tokens::Tokens::default(),
+            outbox_wake: Arc::new(Notify::new()),
+        }
+    }
+}
+
+/// Why a use case failed. Each face maps these once to its own codes.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Acquirer(#[from] AcquirerError),
+    /// An operator's request that cannot be carried out as asked.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("internal failure: {0:#}")]
+    Internal(anyhow::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Domain(e) => AppError::Domain(e),
+            StoreError::Conflict => AppError::Internal(anyhow::anyhow!("a store conflict escaped")),
+            StoreError::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,164 @@
+//! The notice an outbox row stores, with a version so that rows outlive upgrades:
+//!
+//! - v2: `{"v":2,"face":"snap","body":{…}}`, the API family and the exact body,
+//!   rendered in the transaction that made the change. Every attempt sends these
+//!   bytes; only the signature headers are made at send time.
+//! - v1 (lunas 0.1): the domain notice `{"kind":…,"payment":{…},"refund":…}`,
+//!   rendered when it is sent.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::domain::{Face, Merchant, NoticeKind, Payment};
+
+/// A notice ready to sign and send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub face: Face,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NoticeError {
+    #[error("the stored notice is not JSON of a known version: {0}")]
+    Format(#[from] serde_json::Error),
+    #[error("unknown notice version {0}")]
+    Version(u32),
+    #[error("a version 2 notice lacks its {0}")]
+    Missing(&'static str),
+    #[error("the notice cannot be rendered for {0}")]
+    Unrenderable(&'static str),
+}
+
+/// Stores `body` (JSON, as it will be sent) for `face`.
+pub fn encode(face: Face, body: &[u8]) -> String {
+    let body = std::str::from_utf8(body).expect("bodies are JSON text");
+    format!(r#"{{"v":2,"face":"{}","body":{body}}}"#, face.as_str())
+}
+
+/// What lunas sends for a change: the family's notification body.
+pub fn render(
+    face: Face,
+    payment: &Payment,
+    kind: NoticeKind,
+    refund: Option<&crate::domain::Refund>,
+    partner_id: &str,
+) -> Result<Vec<u8>, NoticeError> {
+    match face {
+        Face::Snap => Ok(super::snap::notification_body(payment, kind, refund, partner_id)),
+        Face::Pg3 => {
+            super::pg3::callback_body(payment, kind).ok_or(NoticeError::Unrenderable("PG3: not a virtual account"))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    v: Option<u32>,
+    face: Option<String>,
+    body: Option<Box<RawValue>>,
+}
+
+/// Reads a stored notice of any version; `merchant` renders version 1.
+pub fn decode(stored: &str, merchant: &Merchant) -> Result<Notice, NoticeError> {
+    let envelope: Envelope = serde_json::from_str(stored)?;
+    match envelope.v {
+        Some(2) => {
+            let face = envelope.face.as_deref().and_then(Face::parse).ok_or(NoticeError::Missing("face"))?;
+            let body = envelope.body.ok_or(NoticeError::Missing("body"))?;
+            Ok(Notice { face, body: body.get().as_bytes().to_vec() })
+        }
+        Some(other) => Err(NoticeError::Version(other)),
+        None => {
+            let old: v1::Notice = serde_json::from_str(stored)?;
+            let payment = Payment::from(old.payment);
+            let body = render(payment.face, &payment, old.kind.into(), old.refund.as_ref(), &merchant.partner_id)?;
+            Ok(Notice { face: payment.face, body })
+        }
+    }
+}
+
+mod v1 {
+    //! lunas 0.1's stored notice, frozen: the payment as its `Payment` was then.
+
+    use serde::Deserialize;
+
+    use crate::domain::{
+        Amount, AmountRule, Face, Instrument, MerchantId, NoticeKind, Payer, PaymentId, PaymentState, Refund, Timestamp,
+    };
+
+    #[derive(Deserialize)]
+    pub struct Notice {
+        pub kind: Kind,
+        pub payment: Payment,
+        pub refund: Option<Refund>,
+    }
+
+    #[derive(Deserialize)]
+    pub enum Kind {
+        Paid { amount: Amount },
+        Refunded { amount: Amount },
+    }
+
+    impl From<Kind> for NoticeKind {
+        fn from(kind: Kind) -> Self {
+            match kind {
+                Kind::Paid { amount } => NoticeKind::Paid { amount },
+                Kind::Refunded { amount } => NoticeKind::Refunded { amount },
+            }
+        }
+    }
+
+    #[derive(Deserialize)]
+    pub struct Payment {
+        id: PaymentId,
+        merchant_id: MerchantId,
+        reference_no: String,
+        merchant_reference: String,
+        order_id: Option<String>,
+        face: Face,
+        fingerprint: String,
+        amount: Amount,
+        rule: AmountRule,
+        multi_use: bool,
+        received: Amount,
+        refunded: Amount,
+        state: PaymentState,
+        instrument: Instrument,
+        callback_url: String,
+        payer: Option<Payer>,
+        created_at: Timestamp,
+        expires_at: Timestamp,
+        paid_at: Option<Timestamp>,
+        canceled_at: Option<Timestamp>,
+        version: i64,
+    }
+
+    impl From<Payment> for crate::domain::Payment {
+        fn from(p: Payment) -> Self {
+            Self {
+                id: p.id,
+                merchant_id: p.merchant_id,
+                reference_no: p.reference_no,
+                merchant_reference: p.merchant_reference,
+                order_id: p.order_id,
+                face: p.face,
+                fingerprint: p.fingerprint,
+                amount: p.amount,
+                rule: p.rule,
+                multi_use: p.multi_use,
+                received: p.received,
+                refunded: p.refunded,
+                state: p.state,
+                instrument: p.instrument,
+                callback_url: p.callback_url,
+                payer: p.payer,
+                created_at: p.created_at,
+                expires_at: p.expires_at,
+                paid_at: p.paid_at,
+                canceled_at: p.canceled_at,
+                version: p.version,
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The notification outbox. Rows are written with the payment change they report
+//! (see `payments.rs`); here they are leased for delivery, their attempts recorded,
+//! and operators list and resend them.
+
+use super::StoreResult;
+use super::conn::Conn;
+use super::model::{AttemptResult, Claim, Claimed, OutboxEntry};
+use super::sql::{Dialect, Param, Row, SqlError, params};
+use crate::domain::{MerchantId, Timestamp};
+
+/// Leases due rows, at most `$3` in flight per merchant (counting rows other workers
+/// hold), `$4` in all. A row in flight was due when claimed, so both scans stay
+/// within the due part of the `outbox_pending` index.
+const CLAIM_SQLITE: &str = "WITH busy AS (
+        SELECT merchant_id, COUNT(*) AS n FROM outbox
+        WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND locked_until > $1
+        GROUP BY merchant_id),
+    ranked AS (
+        SELECT o.id, o.next_attempt_at,
+               ROW_NUMBER() OVER (PARTITION BY o.merchant_id ORDER BY o.next_attempt_at, o.id) + COALESCE(b.n, 0) AS slot
+        FROM outbox o LEFT JOIN busy b ON b.merchant_id = o.merchant_id
+        WHERE o.delivered_at IS NULL AND o.next_attempt_at <= $1 AND (o.locked_until IS NULL OR o.locked_until <= $1))
+    UPDATE outbox SET locked_until = $2, attempts = attempts + 1
+    WHERE id IN (SELECT id FROM ranked WHERE slot <= $3 ORDER BY next_attempt_at, id LIMIT $4)
+    RETURNING id, merchant_id, target_url, notice, attempts";
+
+/// The same on PostgreSQL, where instances claim side by side: rows another instance
+/// is claiming are skipped, and the lease is checked again on the locked row.
+const CLAIM_POSTGRES: &str = "WITH due AS (
+        SELECT id, merchant_id, next_attempt_at FROM outbox
+        WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
+        FOR UPDATE SKIP LOCKED),
+    busy AS (
+        SELECT merchant_id, COUNT(*) AS n FROM outbox
+        WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND locked_until > $1
+        GROUP BY merchant_id),
+    ranked AS (
+        SELECT d.id, d.next_attempt_at,
+               ROW_NUMBER() OVER (PARTITION BY d.merchant_id ORDER BY d.next_attempt_at, d.id) + COALESCE(b.n, 0) AS slot
+        FROM due d LEFT JOIN busy b ON b.merchant_id = d.merchant_id)
+    UPDATE outbox SET locked_until = $2, attempts = attempts + 1
+    WHERE id IN (SELECT id FROM ranked WHERE slot <= $3 ORDER BY next_attempt_at, id LIMIT $4)
+      AND (locked_until IS NULL OR locked_until <= $1)
+    RETURNING id, merchant_id, target_url, notice, attempts";
+
+/// Each outcome is recorded only by the claim that still holds the lease.
+const DELIVERED: &str = "UPDATE outbox SET delivered_at = $1, last_status = $2, last_error = NULL, locked_until = NULL
+     WHERE id = $3 AND locked_until = $4";
+/// A row whose attempts ran out stays for inspection with no next attempt
+/// (`next_attempt_at` at the end of time) until an operator resends it.
+const FAILED: &str = "UPDATE outbox SET next_attempt_at = $1, last_status = $2, last_error = $3, locked_until = NULL
+     WHERE id = $4 AND locked_until = $5";
+const PARKED: &str = "UPDATE outbox SET next_attempt_at = $1, parked_at = $2, last_error = $3, locked_until = NULL
+     WHERE id = $4 AND locked_until = $5";
+/// Attempts are kept: they number each attempt's `X-EXTERNAL-ID`, and the retry
+/// schedule does not start over.
+const RESEND: &str = "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, parked_at = NULL
+     WHERE id = $2 AND delivered_at IS NULL";
+const LIST: &str = "SELECT o.id, p.reference_no, o.target_url, o.attempts, o.delivered_at, o.parked_at, o.last_status,
+       o.last_error
+     FROM outbox o JOIN payments p ON p.id = o.payment_id
+     WHERE ($1 = 0 OR o.delivered_at IS NULL) ORDER BY o.id";
+
+const NEVER: Timestamp = i64::MAX;
+
+fn count(value: i64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+fn claimed(row: &dyn Row, lease_until: Timestamp) -> Result<Claimed, SqlError> {
+    Ok(Claimed {
+        id: row.int("id")?,
+        merchant_id: MerchantId(row.int("merchant_id")?),
+        target_url: row.text("target_url")?,
+        notice: row.text("notice")?,
+        attempt: count(row.int("attempts")?),
+        lease_until,
+    })
+}
+
+fn entry(row: &dyn Row) -> Result<OutboxEntry, SqlError> {
+    Ok(OutboxEntry {
+        id: row.int("id")?,
+        reference_no: row.text("reference_no")?,
+        target_url: row.text("target_url")?,
+        attempts: count(row.int("attempts")?),
+        delivered: row.opt_int("delivered_at")?.is_some(),
+        parked: row.opt_int("parked_at")?.is_some(),
+        last_status: row.opt_int("last_status")?.and_then(|s| u16::try_from(s).ok()),
+        last_error: row.opt_text("last_error")?,
+    })
+}
+
+impl Conn<'_> {
+    pub fn claim_deliveries(&mut self, claim: Claim) -> StoreResult<Vec<Claimed>> {
+        let sql = match self.dialect() {
+            Dialect::Sqlite => CLAIM_SQLITE,
+            Dialect::Postgres => CLAIM_POSTGRES,
+        };
+        let args = params![claim.now, claim.lease_until, i64::from(claim.per_merchant), i64::from(claim.limit)];
+        Ok(self.sql.query_all(sql, &args, |row| claimed(row, claim.lease_until))?)
+    }
+
+    /// Records an attempt; `false` when the lease was lost meanwhile (a resend, or
+    /// another worker after expiry), and the newer claim records its own.
+    pub fn finish_delivery(&mut self, delivery: &Claimed, result: &AttemptResult, now: Timestamp) -> StoreResult<bool> {
+        let (id, lease) = (delivery.id, delivery.lease_until);
+        let status = |s: Option<u16>| s.map(i64::from);
+        let (sql, args): (&'static str, Vec<Param<'_>>) = match result {
+            AttemptResult::Delivered { status: s } => (DELIVERED, params![now, i64::from(*s), id, lease].to_vec()),
+            AttemptResult::Failed { status: s, error, retry_at } => {
+                (FAILED, params![retry_at.unwrap_or(NEVER), status(*s), error, id, lease].to_vec())
+            }
+            AttemptResult::Parked { error } => (PARKED, params![NEVER, now, error, id, lease].to_vec()),
+        };
+        Ok(self.sql.execute(sql, &args)? == 1)
+    }
+
+    /// Makes a delivery due now again, including one whose attempts ran out or that
+    /// was parked; `false` when there is no such undelivered row.
+    pub fn resend(&mut self, id: i64, now: Timestamp) -> StoreResult<bool> {
+        Ok(self.sql.execute(RESEND, &params![now, id])? == 1)
+    }
+
+    pub fn outbox(&mut self, undelivered_only: bool) -> StoreResult<Vec<OutboxEntry>> {
+        Ok(self.sql.query_all(LIST, &params![i64::from(undelivered_only)], entry)?)
+    }
+}

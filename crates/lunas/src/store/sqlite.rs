@@ -1,0 +1,324 @@
+//! The embedded backend: SQLite in WAL mode with `synchronous=FULL`.
+//!
+//! - One writer thread owns the only write connection. It takes every job waiting
+//!   in its queue, runs them one after another inside one transaction (each
+//!   command's writes in their own savepoint, so a failing one rolls back alone),
+//!   commits once (one fsync for the whole batch) and only then answers each caller.
+//! - Reader threads, each with a read-only connection, take read jobs the same way,
+//!   inside one read transaction per batch.
+//! - A checkpointer thread copies the WAL back into the database file in the
+//!   background, so no commit waits for a checkpoint.
+//!
+//! Statements are prepared once per connection and cached.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+use super::conn::Conn;
+use super::sql::{Dialect, Param, Row, Sql, SqlError};
+use super::{Job, StoreError, StoreResult, migrate, stale};
+use crate::config::DatabaseConfig;
+
+/// Most jobs one commit covers; more would only delay the first caller's answer.
+const MAX_BATCH: usize = 256;
+const READERS: usize = 2;
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// How often a command that lost a race runs again: only a bug or a foreign writer
+/// makes SQLite commands conflict, since the writer thread holds the write lock.
+const ATTEMPTS: usize = 3;
+
+pub struct Engine {
+    writer: Sender<Box<dyn Job>>,
+    readers: Sender<Box<dyn Job>>,
+    /// Dropping it stops the checkpointer.
+    _checkpointer: Sender<()>,
+}
+
+impl Engine {
+    /// Opens (creating if needed) and migrates the database `url` names
+    /// (`sqlite:PATH`), and starts the threads.
+    pub fn open(url: &str, settings: &DatabaseConfig, now: i64) -> anyhow::Result<Engine> {
+        let path = path_of(url)?;
+        let patience = Duration::from_millis(settings.acquire_timeout_ms);
+        let writer = connect(&path, Role::Writer)?;
+        migrate::run(&mut SqliteSql(&writer), now).context("migrating the database")?;
+        let (write_jobs, write_queue) = crossbeam_channel::unbounded();
+        let (read_jobs, read_queue) = crossbeam_channel::unbounded();
+        spawn("lunas-sqlite-writer", move || write_loop(&writer, &write_queue, patience));
+        for _ in 0..READERS {
+            let reader = connect(&path, Role::Reader)?;
+            let queue = read_queue.clone();
+            spawn("lunas-sqlite-reader", move || read_loop(&reader, &queue, patience));
+        }
+        let (stop, stopped) = crossbeam_channel::bounded(0);
+        let checkpointer = connect(&path, Role::Checkpointer)?;
+        spawn("lunas-sqlite-checkpoint", move || checkpoint_loop(&checkpointer, &stopped));
+        Ok(Engine { writer: write_jobs, readers: read_jobs, _checkpointer: stop })
+    }
+
+    pub fn write(&self, job: Box<dyn Job>) {
+        send(&self.writer, job);
+    }
+
+    pub fn read(&self, job: Box<dyn Job>) {
+        send(&self.readers, job);
+    }
+}
+
+fn send(queue: &Sender<Box<dyn Job>>, job: Box<dyn Job>) {
+    if let Err(returned) = queue.send(job) {
+        returned.into_inner().finish(Err(StoreError::Internal(anyhow::anyhow!("the SQLite threads have stopped"))));
+    }
+}
+
+fn spawn(name: &str, body: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new().name(name.to_string()).spawn(body).expect("a thread can be started");
+}
+
+/// `sqlite:PATH`, `sqlite://PATH`, with any `?options` ignored.
+fn path_of(url: &str) -> anyhow::Result<PathBuf> {
+    let rest = url.strip_prefix("sqlite:").context("not a sqlite: URL")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or(rest);
+    anyhow::ensure!(!path.is_empty() && !path.starts_with(":memory:"), "sqlite needs a file path, got {url:?}");
+    Ok(PathBuf::from(path))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Writer,
+    Reader,
+    Checkpointer,
+}
+
+fn connect(path: &Path, role: Role) -> anyhow::Result<Connection> {
+    let flags = match role {
+        Role::Writer => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        Role::Reader | Role::Checkpointer => OpenFlags::SQLITE_OPEN_READ_WRITE,
+    } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).with_context(|| format!("cannot open {}", path.display()))?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    // FULL: a commit is on disk before anyone is told it happened.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+    )?;
+    match role {
+        Role::Writer => conn.execute_batch(
+            "PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
+        )?,
+        Role::Reader => conn.execute_batch("PRAGMA cache_size = -8192; PRAGMA query_only = ON;")?,
+        Role::Checkpointer => {}
+    }
+    Ok(conn)
+}
+
+/// The jobs waiting now, up to a batch; those that waited too long are refused.
+fn next_batch(queue: &Receiver<Box<dyn Job>>, patience: Duration) -> Option<Vec<Box<dyn Job>>> {
+    let first = queue.recv().ok()?;
+    let mut batch = Vec::with_capacity(queue.len().min(MAX_BATCH) + 1);
+    for job in std::iter::once(first).chain(queue.try_iter().take(MAX_BATCH - 1)) {
+        match stale(job.as_ref(), patience) {
+            Some(refusal) => job.finish(Err(refusal)),
+            None => batch.push(job),
+        }
+    }
+    Some(batch)
+}
+
+fn write_loop(conn: &Connection, queue: &Receiver<Box<dyn Job>>, patience: Duration) {
+    while let Some(batch) = next_batch(queue, patience) {
+        if !batch.is_empty() {
+            commit_batch(conn, batch);
+        }
+    }
+}
+
+/// Runs a batch in one transaction and answers every job after the commit.
+fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>) {
+    let mut done: Vec<(Box<dyn Job>, StoreResult<()>)> = Vec::with_capacity(batch.len());
+    let mut began = conn.execute_batch("BEGIN IMMEDIATE").map_err(internal);
+    for mut job in batch {
+        if let Err(e) = &began {
+            job.finish(Err(StoreError::Internal(anyhow::anyhow!("cannot begin a write transaction: {e}"))));
+            continue;
+        }
+        let outcome = run_job(conn, job.as_mut());
+        if conn.is_autocommit() {
+            // A fatal error ended the transaction: nothing of this batch is on disk.
+            for (earlier, _) in done.drain(..) {
+                earlier.finish(Err(rolled_back()));
+            }
+            job.finish(outcome.and(Err(rolled_back())));
+            began = conn.execute_batch("BEGIN IMMEDIATE").map_err(internal);
+            continue;
+        }
+        done.push((job, outcome));
+    }
+    if began.is_err() {
+        return;
+    }
+    let committed = conn.execute_batch("COMMIT").map_err(internal);
+    if committed.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for (job, outcome) in done {
+        job.finish(match &committed {
+            Ok(()) => outcome,
+            Err(e) => Err(StoreError::Internal(anyhow::anyhow!("the commit failed: {e}"))),
+        });
+    }
+}
+
+fn run_job(conn: &Connection, job: &mut dyn Job) -> StoreResult<()> {
+    let mut sql = SqliteSql(conn);
+    for _ in 0..ATTEMPTS {
+        match job.run(&mut Conn::new(&mut sql, false)) {
+            Err(StoreError::Conflict) => continue,
+            other => return other,
+        }
+    }
+    Err(StoreError::Internal(anyhow::anyhow!("a command conflicted {ATTEMPTS} times on SQLite")))
+}
+
+fn rolled_back() -> StoreError {
+    StoreError::Internal(anyhow::anyhow!("the batch's transaction was rolled back"))
+}
+
+fn internal(e: rusqlite::Error) -> anyhow::Error {
+    anyhow::Error::new(e)
+}
+
+fn read_loop(conn: &Connection, queue: &Receiver<Box<dyn Job>>, patience: Duration) {
+    let mut sql = SqliteSql(conn);
+    while let Some(batch) = next_batch(queue, patience) {
+        // One snapshot for the batch: every job sees at least what was committed
+        // before it was queued.
+        let began = conn.execute_batch("BEGIN");
+        for mut job in batch {
+            let outcome = match &began {
+                Ok(()) => job.run(&mut Conn::new(&mut sql, false)),
+                Err(e) => Err(StoreError::Internal(anyhow::anyhow!("cannot begin a read: {e}"))),
+            };
+            job.finish(outcome);
+        }
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("COMMIT");
+        }
+    }
+}
+
+fn checkpoint_loop(conn: &Connection, stop: &Receiver<()>) {
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        // PASSIVE never blocks the writer or readers; what it cannot copy now, it
+        // copies next time.
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed; will try again");
+        }
+    }
+}
+
+/// [`Sql`] over a rusqlite connection.
+struct SqliteSql<'c>(&'c Connection);
+
+fn bind(stmt: &mut rusqlite::Statement<'_>, params: &[Param<'_>]) -> rusqlite::Result<()> {
+    debug_assert_eq!(stmt.parameter_count(), params.len(), "{:?}", stmt.expanded_sql());
+    for (i, param) in params.iter().enumerate() {
+        let index = i + 1;
+        // `$N` parameters are numbered by first appearance; the SQL keeps them ascending.
+        debug_assert_eq!(stmt.parameter_name(index), Some(format!("${index}").as_str()));
+        match param {
+            Param::Int(value) => stmt.raw_bind_parameter(index, value)?,
+            Param::Text(value) => stmt.raw_bind_parameter(index, value)?,
+            Param::Null => stmt.raw_bind_parameter(index, rusqlite::types::Null)?,
+        }
+    }
+    Ok(())
+}
+
+impl From<rusqlite::Error> for SqlError {
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(failure, message) = &e {
+            match failure.code {
+                ErrorCode::ConstraintViolation
+                    if matches!(
+                        failure.extended_code,
+                        rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                    ) =>
+                {
+                    // "UNIQUE constraint failed: request_ids.merchant_id, …"
+                    let table = message
+                        .as_deref()
+                        .and_then(|m| m.split_once(": "))
+                        .and_then(|(_, columns)| columns.split('.').next())
+                        .unwrap_or("")
+                        .to_string();
+                    return SqlError::Unique { table };
+                }
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => return SqlError::Transient(e.to_string()),
+                _ => {}
+            }
+        }
+        SqlError::Other(e.into())
+    }
+}
+
+impl Sql for SqliteSql<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn execute(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<u64, SqlError> {
+        let mut stmt = self.0.prepare_cached(sql)?;
+        bind(&mut stmt, params)?;
+        Ok(stmt.raw_execute()? as u64)
+    }
+
+    fn query(
+        &mut self,
+        sql: &'static str,
+        params: &[Param<'_>],
+        each: &mut dyn FnMut(&dyn Row) -> Result<(), SqlError>,
+    ) -> Result<(), SqlError> {
+        let mut stmt = self.0.prepare_cached(sql)?;
+        bind(&mut stmt, params)?;
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next()? {
+            each(&SqliteRow(row))?;
+        }
+        Ok(())
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), SqlError> {
+        Ok(self.0.execute_batch(sql)?)
+    }
+}
+
+struct SqliteRow<'r, 's>(&'r rusqlite::Row<'s>);
+
+impl Row for SqliteRow<'_, '_> {
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, SqlError> {
+        self.0.get(column).map_err(|e| SqlError::Decode(format!("{column}: {e}")))
+    }
+
+    fn opt_text(&self, column: &str) -> Result<Option<String>, SqlError> {
+        self.0.get(column).map_err(|e| SqlError::Decode(format!("{column}: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_files() {
+        assert_eq!(path_of("sqlite:lunas.db").unwrap(), PathBuf::from("lunas.db"));
+        assert_eq!(path_of("sqlite:///var/lib/lunas.db?mode=rwc").unwrap(), PathBuf::from("/var/lib/lunas.db"));
+        assert!(path_of("sqlite::memory:").is_err());
+        assert!(path_of("postgres://x").is_err());
+    }
+}

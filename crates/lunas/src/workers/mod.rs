@@ -1,0 +1,4 @@
+//! Background work of every `lunas serve`: delivering notifications and pruning.
+
+pub mod delivery;
+pub mod housekeeping;

@@ -162,3 +162,55 @@ mod v1 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Notices lunas 0.1 stored, and the bodies it sent for them.
+    const NOTICES: &str = include_str!("../../tests/fixtures/lunas-0.1/notices.jsonl");
+    const SENT: &str = include_str!("../../tests/fixtures/lunas-0.1/sent.jsonl");
+
+    fn merchant() -> Merchant {
+        Merchant {
+            id: crate::domain::MerchantId(1),
+            name: "Toko Contoh".into(),
+            partner_id: "LNS226533604075".into(),
+            client_secret: String::new(),
+            public_key_pem: None,
+            callback_url: None,
+            secret_unbound_id: String::new(),
+            hash_key: String::new(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn notices_stored_by_lunas_0_1_send_the_bytes_it_sent() {
+        let faces = [Face::Snap, Face::Snap, Face::Pg3];
+        for ((stored, sent), face) in NOTICES.lines().zip(SENT.lines()).zip(faces) {
+            let notice = decode(stored, &merchant()).expect("a 0.1 notice decodes");
+            assert_eq!(notice.face, face);
+            assert_eq!(String::from_utf8(notice.body).unwrap(), sent);
+        }
+    }
+
+    #[test]
+    fn version_2_keeps_the_body_byte_for_byte() {
+        let body = br#"{"b":1, "a":[2,  3],"c":"\u00e9"}"#;
+        let stored = encode(Face::Pg3, body);
+        assert!(stored.starts_with(r#"{"v":2,"face":"pg3","body":"#), "{stored}");
+        assert_eq!(decode(&stored, &merchant()).unwrap(), Notice { face: Face::Pg3, body: body.to_vec() });
+    }
+
+    #[test]
+    fn unknown_or_broken_notices_are_errors() {
+        let m = merchant();
+        assert!(matches!(decode(r#"{"v":3,"face":"snap","body":{}}"#, &m), Err(NoticeError::Version(3))));
+        assert!(matches!(decode(r#"{"v":2,"body":{}}"#, &m), Err(NoticeError::Missing("face"))));
+        assert!(matches!(decode(r#"{"v":2,"face":"smtp","body":{}}"#, &m), Err(NoticeError::Missing("face"))));
+        assert!(matches!(decode(r#"{"v":2,"face":"snap"}"#, &m), Err(NoticeError::Missing("body"))));
+        assert!(matches!(decode("not json", &m), Err(NoticeError::Format(_))));
+        assert!(matches!(decode(r#"{"kind":"Paid"}"#, &m), Err(NoticeError::Format(_))));
+    }
+}

@@ -20,6 +20,7 @@ mod sql;
 mod sqlite;
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -137,6 +138,18 @@ impl Store {
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// SQLite's group commit so far: (commits, commands answered by them). `None`
+    /// on PostgreSQL, where every command commits on its own.
+    pub fn commit_stats(&self) -> Option<(u64, u64)> {
+        match &*self.engine {
+            Engine::Sqlite(engine) => {
+                let stats = engine.stats();
+                Some((stats.commits.load(Ordering::Relaxed), stats.jobs.load(Ordering::Relaxed)))
+            }
+            Engine::Postgres(_) => None,
+        }
     }
 
     async fn submit<T, F>(&self, mode: Mode, work: F) -> StoreResult<T>

@@ -12,6 +12,8 @@
 //! Statements are prepared once per connection and cached.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -34,8 +36,18 @@ const ATTEMPTS: usize = 3;
 pub struct Engine {
     writer: Sender<Box<dyn Job>>,
     readers: Sender<Box<dyn Job>>,
+    stats: Arc<Stats>,
     /// Dropping it stops the checkpointer.
     _checkpointer: Sender<()>,
+}
+
+/// What the writer has done so far.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Transactions committed.
+    pub commits: AtomicU64,
+    /// Jobs answered from those commits.
+    pub jobs: AtomicU64,
 }
 
 impl Engine {
@@ -48,7 +60,9 @@ impl Engine {
         migrate::run(&mut SqliteSql(&writer), now).context("migrating the database")?;
         let (write_jobs, write_queue) = crossbeam_channel::unbounded();
         let (read_jobs, read_queue) = crossbeam_channel::unbounded();
-        spawn("lunas-sqlite-writer", move || write_loop(&writer, &write_queue, patience));
+        let stats = Arc::new(Stats::default());
+        let counted = Arc::clone(&stats);
+        spawn("lunas-sqlite-writer", move || write_loop(&writer, &write_queue, patience, &counted));
         for _ in 0..READERS {
             let reader = connect(&path, Role::Reader)?;
             let queue = read_queue.clone();
@@ -57,7 +71,7 @@ impl Engine {
         let (stop, stopped) = crossbeam_channel::bounded(0);
         let checkpointer = connect(&path, Role::Checkpointer)?;
         spawn("lunas-sqlite-checkpoint", move || checkpoint_loop(&checkpointer, &stopped));
-        Ok(Engine { writer: write_jobs, readers: read_jobs, _checkpointer: stop })
+        Ok(Engine { writer: write_jobs, readers: read_jobs, stats, _checkpointer: stop })
     }
 
     pub fn write(&self, job: Box<dyn Job>) {
@@ -66,6 +80,10 @@ impl Engine {
 
     pub fn read(&self, job: Box<dyn Job>) {
         send(&self.readers, job);
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
     }
 }
 
@@ -130,16 +148,16 @@ fn next_batch(queue: &Receiver<Box<dyn Job>>, patience: Duration) -> Option<Vec<
     Some(batch)
 }
 
-fn write_loop(conn: &Connection, queue: &Receiver<Box<dyn Job>>, patience: Duration) {
+fn write_loop(conn: &Connection, queue: &Receiver<Box<dyn Job>>, patience: Duration, stats: &Stats) {
     while let Some(batch) = next_batch(queue, patience) {
         if !batch.is_empty() {
-            commit_batch(conn, batch);
+            commit_batch(conn, batch, stats);
         }
     }
 }
 
 /// Runs a batch in one transaction and answers every job after the commit.
-fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>) {
+fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>, stats: &Stats) {
     let mut done: Vec<(Box<dyn Job>, StoreResult<()>)> = Vec::with_capacity(batch.len());
     let mut began = conn.execute_batch("BEGIN IMMEDIATE").map_err(internal);
     for mut job in batch {
@@ -165,6 +183,10 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>) {
     let committed = conn.execute_batch("COMMIT").map_err(internal);
     if committed.is_err() && !conn.is_autocommit() {
         let _ = conn.execute_batch("ROLLBACK");
+    }
+    if committed.is_ok() {
+        stats.commits.fetch_add(1, Ordering::Relaxed);
+        stats.jobs.fetch_add(done.len() as u64, Ordering::Relaxed);
     }
     for (job, outcome) in done {
         job.finish(match &committed {

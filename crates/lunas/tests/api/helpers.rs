@@ -66,6 +66,14 @@ async fn postgres(url: &str) -> tokio_postgres::Client {
     client
 }
 
+/// Runs a script straight on the database at `url`.
+pub async fn execute(url: &str, script: &str) {
+    match url.strip_prefix("sqlite:") {
+        Some(path) => rusqlite::Connection::open(path).unwrap().execute_batch(script).expect("the script runs"),
+        None => postgres(url).await.batch_execute(script).await.expect("the script runs"),
+    }
+}
+
 /// One integer a query returns, straight from the database at `url`.
 pub async fn scalar(url: &str, sql: &str) -> i64 {
     match url.strip_prefix("sqlite:") {
@@ -92,7 +100,17 @@ impl TestApp {
 
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = test_config(fresh_database(dir.path()).await);
+        let database = fresh_database(dir.path()).await;
+        Self::start_with(database, dir, adjust).await
+    }
+
+    /// Starts on an existing database.
+    pub async fn spawn_on(database: String) -> TestApp {
+        Self::start_with(database, tempfile::tempdir().expect("temp dir"), |_| {}).await
+    }
+
+    async fn start_with(database: String, dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = test_config(database);
         adjust(&mut config);
         let clock = Clock::default();
         let server = start(config.clone(), clock.clone()).await;
@@ -193,12 +211,16 @@ impl TestApp {
 
     /// Generates a QR for `amount` (a SNAP money string) and returns the response.
     pub async fn generate(&self, amount: &str, callback_url: &str) -> Snap {
+        self.generate_as(&self.merchant, amount, callback_url).await
+    }
+
+    pub async fn generate_as(&self, merchant: &Merchant, amount: &str, callback_url: &str) -> Snap {
         let body = json!({
             "partnerReferenceNo": unique("INV"),
             "amount": {"value": amount, "currency": "IDR"},
             "additionalInfo": {"callbackUrl": callback_url},
         });
-        let snap = self.call("/v1.0/qr/qr-mpm-generate", &body).await;
+        let snap = self.call_as(merchant, "/v1.0/qr/qr-mpm-generate", &body).await;
         snap.expect("2004700");
         snap
     }

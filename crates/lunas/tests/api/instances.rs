@@ -8,7 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use lunas::domain::{Merchant, MerchantId};
-use lunas_protocol::crypto::asymmetric_string_to_sign;
+use lunas_protocol::crypto::{
+    asymmetric_string_to_sign, hmac_sha512_base64, symmetric_string_to_sign, token_string_to_sign,
+};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -21,7 +23,7 @@ struct Instance {
 
 impl Drop for Instance {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).stderr(Stdio::null()).status();
         let _ = self.child.wait();
     }
 }
@@ -58,13 +60,24 @@ struct Client {
 
 impl Client {
     async fn snap(&self, instance: &Instance, path: &str, body: &Value) -> Value {
+        self.try_snap(instance, path, body, None).await.expect("SNAP call")
+    }
+
+    /// A SNAP call signed with RSA, or with HMAC when given an access token; `None`
+    /// when no answer came (the instance died).
+    async fn try_snap(&self, instance: &Instance, path: &str, body: &Value, token: Option<&str>) -> Option<Value> {
         let body = body.to_string();
         let timestamp = lunas_protocol::timestamp::format(time::OffsetDateTime::now_utc());
-        let signature =
-            merchant_key().sign_base64(&asymmetric_string_to_sign("POST", path, body.as_bytes(), &timestamp));
-        let response = self
-            .http
-            .post(format!("{}{path}", instance.base))
+        let mut request = self.http.post(format!("{}{path}", instance.base));
+        let signature = match token {
+            None => merchant_key().sign_base64(&asymmetric_string_to_sign("POST", path, body.as_bytes(), &timestamp)),
+            Some(token) => {
+                request = request.header("Authorization", format!("Bearer {token}"));
+                let sts = symmetric_string_to_sign("POST", path, token, body.as_bytes(), &timestamp);
+                hmac_sha512_base64(self.merchant.client_secret.as_bytes(), &sts)
+            }
+        };
+        let response = request
             .header("Content-Type", "application/json")
             .header("X-TIMESTAMP", timestamp)
             .header("X-SIGNATURE", signature)
@@ -74,8 +87,28 @@ impl Client {
             .body(body)
             .send()
             .await
-            .expect("SNAP call");
-        response.json().await.expect("SNAP JSON")
+            .ok()?;
+        response.json().await.ok()
+    }
+
+    async fn token(&self, instance: &Instance) -> String {
+        let timestamp = lunas_protocol::timestamp::format(time::OffsetDateTime::now_utc());
+        let signature = merchant_key().sign_base64(&token_string_to_sign(&self.merchant.partner_id, &timestamp));
+        let answer: Value = self
+            .http
+            .post(format!("{}/v1.0/access-token/b2b", instance.base))
+            .header("Content-Type", "application/json")
+            .header("X-TIMESTAMP", timestamp)
+            .header("X-CLIENT-KEY", &self.merchant.partner_id)
+            .header("X-SIGNATURE", signature)
+            .body(r#"{"grantType":"client_credentials"}"#)
+            .send()
+            .await
+            .expect("token request")
+            .json()
+            .await
+            .expect("token JSON");
+        answer["accessToken"].as_str().expect("a token").to_string()
     }
 
     async fn generate_qr(&self, instance: &Instance, callback_url: &str) -> Value {
@@ -246,6 +279,19 @@ async fn two_instances_agree_on_every_race() {
     assert_eq!(seen.len(), paid.len(), "one notification per payment");
     assert!(paid.iter().all(|id| seen.get(id) == Some(&1)), "{seen:?}");
     eprintln!("{} of 30 races went to the payment", paid.len());
+
+    // A token one instance issued works on the other (which caches it after one read).
+    let token = client.token(&a).await;
+    let qr = client.generate_qr(&a, &callback.url).await;
+    let query = json!({
+        "originalReferenceNo": qr["referenceNo"],
+        "originalPartnerReferenceNo": qr["partnerReferenceNo"],
+        "serviceCode": "47",
+    });
+    for _ in 0..2 {
+        let seen = client.try_snap(&b, "/v1.0/qr/qr-mpm-query", &query, Some(&token)).await.unwrap();
+        assert_eq!(seen["responseCode"], "2005100", "{seen}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -274,6 +320,7 @@ async fn a_crashed_instance_leaves_its_deliveries_to_the_others() {
     let _b = start(&database, &config).await;
     let received = callback.wait_for(2).await;
     assert_eq!(received[0].body, received[1].body, "the same notification, sent again");
+    assert_ne!(received[0].headers["x-external-id"], received[1].headers["x-external-id"], "a new id per attempt");
     let read_outbox = || {
         let output = Command::new(env!("CARGO_BIN_EXE_lunas"))
             .args(["outbox", "list", "--all", "--database", &database])
@@ -288,4 +335,69 @@ async fn a_crashed_instance_leaves_its_deliveries_to_the_others() {
         listing = read_outbox();
     }
     assert!(listing.contains("\"delivered\":true"), "{listing}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_cancels_survive_kill_9() {
+    use futures_util::StreamExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let database = fresh_database(dir.path()).await;
+    let key = dir.path().join("merchant.pub");
+    std::fs::write(&key, merchant_key().public_key_pem()).unwrap();
+    let config = dir.path().join("lunas.toml");
+    std::fs::write(&config, "").unwrap();
+    let callback = "http://127.0.0.1:9/unused";
+    let client = Client { http: reqwest::Client::new(), merchant: merchant_from_cli(&database, &key, callback) };
+    let a = start(&database, &config).await;
+    let qrs: Vec<Value> = futures_util::stream::iter(0..300)
+        .map(|_| client.generate_qr(&a, callback))
+        .buffer_unordered(16)
+        .collect()
+        .await;
+
+    // Cancel them all, 32 at a time, and kill the server mid-way without warning.
+    let acknowledged = std::sync::Mutex::new(Vec::new());
+    futures_util::stream::iter(&qrs)
+        .map(|qr| async {
+            let cancel = json!({
+                "originalPartnerReferenceNo": qr["partnerReferenceNo"],
+                "originalReferenceNo": qr["referenceNo"],
+                "reason": "crash",
+                "additionalInfo": {"type": "DYNAMIC"},
+            });
+            let answer = client.try_snap(&a, "/v1.0/qr/qr-mpm-cancel", &cancel, None).await;
+            if answer.is_some_and(|a| a["responseCode"] == "2007700") {
+                let mut done = acknowledged.lock().unwrap();
+                done.push(qr.clone());
+                if done.len() == 100 {
+                    let _ = Command::new("kill").args(["-KILL", &a.child.id().to_string()]).status();
+                }
+            }
+        })
+        .buffer_unordered(32)
+        .collect::<Vec<()>>()
+        .await;
+    let acknowledged = acknowledged.into_inner().unwrap();
+    assert!((100..300).contains(&acknowledged.len()), "killed mid-way: {} acknowledged", acknowledged.len());
+
+    // Whatever was acknowledged is on disk; the rest is pending or canceled, nothing else.
+    let b = start(&database, &config).await;
+    let status = |qr: &Value| {
+        let query = json!({
+            "originalReferenceNo": qr["referenceNo"],
+            "originalPartnerReferenceNo": qr["partnerReferenceNo"],
+            "serviceCode": "47",
+        });
+        let (client, b) = (&client, &b);
+        async move { client.snap(b, "/v1.0/qr/qr-mpm-query", &query).await["latestTransactionStatus"].clone() }
+    };
+    for qr in &acknowledged {
+        assert_eq!(status(qr).await, "05", "an acknowledged cancel was lost: {}", qr["referenceNo"]);
+    }
+    for qr in &qrs {
+        let seen = status(qr).await;
+        assert!(seen == "01" || seen == "05", "{seen}");
+    }
+    eprintln!("{} of 300 cancels acknowledged before kill -9", acknowledged.len());
 }

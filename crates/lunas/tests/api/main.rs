@@ -12,4 +12,6 @@ mod qr;
 mod race;
 mod refund;
 mod sandbox;
+mod store;
 mod token;
+mod upgrade;

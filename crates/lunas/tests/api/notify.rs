@@ -104,3 +104,75 @@ async fn notifications_survive_a_restart() {
     assert_eq!(received[0].body, received[1].body);
     assert!(received[1].verify(&callback.url, &app.merchant.client_secret));
 }
+
+#[tokio::test]
+async fn an_undecodable_notice_is_parked_and_the_others_are_sent() {
+    let callback = CallbackServer::start().await;
+    let app = TestApp::spawn().await;
+    let qr = app.generate("15000.00", &callback.url).await;
+    let reference = qr.body["referenceNo"].as_str().unwrap();
+    execute(
+        &app.config.database_url,
+        &format!(
+            "INSERT INTO outbox (merchant_id, payment_id, target_url, notice, next_attempt_at, created_at) \
+             SELECT merchant_id, id, '{}', '{{\"v\":9}}', 0, 0 FROM payments WHERE reference_no = '{reference}'",
+            callback.url
+        ),
+    )
+    .await;
+    app.pay(&qr).await;
+    let received = callback.wait_for(1).await;
+    assert_eq!(received[0].json()["originalReferenceNo"], reference);
+
+    let parked = || async {
+        let entries = app.store().outbox(false).await.unwrap();
+        entries.into_iter().find(|e| e.parked)
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while parked().await.is_none() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let entry = parked().await.expect("the bad row is parked");
+    assert!(!entry.delivered && entry.last_error.as_deref().unwrap_or("").contains("version 9"), "{entry:?}");
+    assert_eq!(callback.received().len(), 1, "nothing was sent for it");
+
+    // A resend tries it again: still undecodable, parked again after one more attempt.
+    assert!(lunas::app::deliveries::resend(app.gateway(), entry.id).await.unwrap());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let again = app.store().outbox(false).await.unwrap().into_iter().find(|e| e.id == entry.id).unwrap();
+        if again.parked && again.attempts == 2 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{again:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_merchant_delays_only_its_own_notifications() {
+    let slow = CallbackServer::slow(std::time::Duration::from_secs(2)).await;
+    let fast = CallbackServer::start().await;
+    let app = TestApp::spawn_with(|c| {
+        c.callbacks.per_merchant = 1;
+        c.callbacks.request_timeout_ms = 5_000;
+        c.callbacks.lease_ms = 10_000;
+    })
+    .await;
+    for _ in 0..3 {
+        let qr = app.generate_as(&app.merchant, "15000.00", &slow.url).await;
+        app.pay(&qr).await;
+    }
+    slow.wait_for(1).await;
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        let qr = app.generate_as(&app.other, "15000.00", &fast.url).await;
+        app.pay(&qr).await;
+    }
+    fast.wait_for(3).await;
+    assert!(started.elapsed() < std::time::Duration::from_millis(1_500), "waited {:?}", started.elapsed());
+    assert_eq!(slow.received().len(), 1, "the slow merchant gets one notification at a time");
+    // The slow merchant's others follow, one after another.
+    let all = slow.wait_for(3).await;
+    assert!(all.iter().all(|r| r.verify(&slow.url, &app.merchant.client_secret)));
+}

@@ -8,7 +8,9 @@ const CALLBACK: &str = "https://merchant.example/notify";
 
 fn decode_png(b64: &str) -> String {
     let png = base64::engine::general_purpose::STANDARD.decode(b64).expect("base64");
-    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png));
+    // 1-bit greyscale, widened to a byte per pixel.
+    decoder.set_transformations(png::Transformations::EXPAND);
     let mut reader = decoder.read_info().expect("png header");
     let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
     let info = reader.next_frame(&mut pixels).expect("png frame");

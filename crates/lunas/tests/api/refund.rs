@@ -69,3 +69,34 @@ async fn refund_validates_and_scopes() {
     app.clock.advance(time::Duration::minutes(20));
     app.call(PATH, &refund_body(&expired, "RF9", Some("1.00"))).await.expect_message("4037800", "Transaction Expired");
 }
+
+#[tokio::test]
+async fn every_change_is_in_the_payment_history() {
+    let app = TestApp::spawn().await;
+    let qr = app.generate("15000.00", CALLBACK).await;
+    app.pay(&qr).await;
+    app.call(PATH, &refund_body(&qr, "RF-H1", Some("4000.00"))).await.expect("2007800");
+    // Refused: more than is left. It leaves no trace.
+    app.call(PATH, &refund_body(&qr, "RF-H2", Some("12000.00"))).await.expect("4037814");
+    let reference = qr.body["referenceNo"].as_str().unwrap();
+    let history = |filter: &str| {
+        format!(
+            "SELECT COUNT(*) FROM payment_events e JOIN payments p ON p.id = e.payment_id \
+             WHERE p.reference_no = '{reference}' {filter}"
+        )
+    };
+    let db = &app.config.database_url;
+    assert_eq!(scalar(db, &history("")).await, 3);
+    assert_eq!(scalar(db, &history("AND e.version = 0 AND e.kind = 'created' AND e.state = 'pending'")).await, 1);
+    assert_eq!(scalar(db, &history("AND e.version = 1 AND e.kind = 'paid' AND e.amount = 1500000")).await, 1);
+    assert_eq!(
+        scalar(
+            db,
+            &history(
+                "AND e.version = 2 AND e.kind = 'refunded' AND e.amount = 400000 AND e.state = 'partially_refunded'"
+            )
+        )
+        .await,
+        1
+    );
+}

@@ -37,7 +37,7 @@ impl Directory {
 
 /// The merchant a SNAP `X-PARTNER-ID` or PG3 `merchant_id` names.
 pub async fn by_partner_id(gw: &Gateway, partner_id: &str) -> AppResult<Option<Arc<Merchant>>> {
-    if let Some(merchant) = gw.merchants.by_partner_id.get(&partner_id.to_string()) {
+    if let Some(merchant) = gw.merchants.by_partner_id.get(partner_id) {
         return Ok(Some(merchant));
     }
     let found = gw.store.merchant_by_partner_id(partner_id).await?;

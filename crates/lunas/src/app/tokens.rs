@@ -40,7 +40,7 @@ pub async fn issue(gw: &Gateway, merchant: &Merchant) -> AppResult<String> {
 /// The merchant a live token belongs to.
 pub async fn owner(gw: &Gateway, token: &str) -> AppResult<Option<MerchantId>> {
     let hash = sha256_hex(token.as_bytes());
-    let known = match gw.tokens.owners.get(&hash) {
+    let known = match gw.tokens.owners.get(hash.as_str()) {
         Some(known) => Some(known),
         None => {
             let found = gw.store.token(hash.clone()).await?;

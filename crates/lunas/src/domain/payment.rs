@@ -199,16 +199,6 @@ impl Payment {
             Instrument::VirtualAccount(_) => None,
         }
     }
-
-    /// The kind as operators name it: `qris`, or the VA's amount rule.
-    pub fn kind(&self) -> &'static str {
-        match (&self.instrument, self.rule) {
-            (Instrument::Qris { .. }, _) => "qris",
-            (Instrument::VirtualAccount(_), AmountRule::Exact) => "va_closed",
-            (Instrument::VirtualAccount(_), AmountRule::Open { .. }) => "va_open",
-            (Instrument::VirtualAccount(_), AmountRule::Partial) => "va_partial",
-        }
-    }
 }
 
 /// What a face decides about a new payment; everything else starts empty.

@@ -31,7 +31,7 @@ pub use model::*;
 pub use sql::Dialect;
 
 use crate::config::DatabaseConfig;
-use crate::domain::{DomainError, Merchant, MerchantId, NewMerchant, Payment, PaymentId, Receipt, Timestamp};
+use crate::domain::{DomainError, Merchant, MerchantId, NewMerchant, Payment, Receipt, Timestamp};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -109,7 +109,6 @@ enum Engine {
 #[derive(Clone)]
 pub struct Store {
     engine: Arc<Engine>,
-    dialect: Dialect,
 }
 
 /// Runs blocking set-up on a thread of its own, outside the async runtime (the
@@ -133,11 +132,7 @@ impl Store {
             Dialect::Postgres => postgres::Engine::open(&url, &settings, now).map(Engine::Postgres),
         })
         .await?;
-        Ok(Store { engine: Arc::new(engine), dialect })
-    }
-
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
+        Ok(Store { engine: Arc::new(engine) })
     }
 
     /// SQLite's group commit so far: (commits, commands answered by them). `None`
@@ -209,10 +204,6 @@ impl Store {
             Ok(Some((payment, receipts)))
         })
         .await
-    }
-
-    pub async fn receipts(&self, id: PaymentId, limit: u32) -> StoreResult<Vec<Receipt>> {
-        self.submit(Mode::Read, move |c| c.receipts(id, limit)).await
     }
 
     pub async fn insert_merchant(&self, merchant: NewMerchant) -> StoreResult<Merchant> {

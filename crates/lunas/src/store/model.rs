@@ -1,7 +1,7 @@
 //! The store's vocabulary: how a command names what it reads ([`Need`], [`PaymentRef`])
 //! and what it hands over to persist ([`Changes`]), plus the outbox's rows.
 
-use crate::domain::{Effect, Face, MerchantId, Payment, PaymentId, PaymentState, Refund, Timestamp};
+use crate::domain::{Effect, Face, MerchantId, Payment, PaymentId, Refund, Timestamp};
 
 /// A merchant's per-request id (SNAP `X-EXTERNAL-ID`), unique per merchant per day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,7 +112,7 @@ pub enum NumberChange {
 }
 
 /// A notification for the outbox: where it goes and the stored notice
-/// (see [`crate::workers::notice`]).
+/// (see [`crate::render::notice`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
     pub url: String,
@@ -180,14 +180,4 @@ pub struct OutboxEntry {
     pub parked: bool,
     pub last_status: Option<u16>,
     pub last_error: Option<String>,
-}
-
-/// One line of a payment's history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryEntry {
-    pub version: i64,
-    pub kind: String,
-    pub amount: Option<crate::domain::Amount>,
-    pub state: PaymentState,
-    pub at: Timestamp,
 }

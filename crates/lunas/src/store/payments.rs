@@ -91,9 +91,9 @@ const INSERT_OUTBOX: &str =
 /// PostgreSQL: a state-machine step in one statement. Every part hangs off `upd`, so
 /// if the version moved on, nothing at all is written.
 const PG_UPDATE: &str = "WITH upd AS (
-        UPDATE payments SET state = $4, received = $5, refunded = $6, payer = $7, paid_at = $8, canceled_at = $9,
-                            expires_at = $10, version = $3
-        WHERE id = $1 AND version = $2
+        UPDATE payments SET state = $1, received = $2, refunded = $3, payer = $4, paid_at = $5, canceled_at = $6,
+                            expires_at = $7, version = $8
+        WHERE id = $9 AND version = $10
         RETURNING id, merchant_id),
     rid AS (
         INSERT INTO request_ids (merchant_id, day, request_id, created_at)
@@ -111,7 +111,7 @@ const PG_UPDATE: &str = "WITH upd AS (
         WHERE number = $21::text AND payment_id IN (SELECT id FROM upd)),
     evt AS (
         INSERT INTO payment_events (payment_id, version, kind, amount, state, at)
-        SELECT id, $3::bigint, $22::text, $23::bigint, $4::text, $11::bigint FROM upd),
+        SELECT id, $8::bigint, $22::text, $23::bigint, $1::text, $11::bigint FROM upd),
     obx AS (
         INSERT INTO outbox (merchant_id, payment_id, target_url, notice, next_attempt_at, created_at)
         SELECT merchant_id, id, $24::text, $25::text, $11::bigint, $11::bigint FROM upd WHERE $25::text IS NOT NULL)
@@ -172,6 +172,23 @@ fn payment_columns<'a>(
         p.paid_at,
         p.canceled_at,
         p.version,
+    ]
+}
+
+/// `UPDATE_PAYMENT`'s parameters, which `PG_UPDATE` starts with too: the changed
+/// columns, then the row and the version it must still have.
+fn update_columns<'a>(p: &'a Payment, id: &'a str, payer: Option<&'a str>) -> [Param<'a>; 10] {
+    params![
+        p.state.as_str(),
+        p.received.sen(),
+        p.refunded.sen(),
+        payer,
+        p.paid_at,
+        p.canceled_at,
+        p.expires_at,
+        p.version,
+        id,
+        p.version - 1,
     ]
 }
 
@@ -303,21 +320,7 @@ impl Conn<'_> {
                 INSERT_PAYMENT,
                 &payment_columns(p, id, &encoded.rule, &encoded.instrument, encoded.payer.as_deref()),
             )?,
-            ChangeKind::Update => self.sql.execute(
-                UPDATE_PAYMENT,
-                &params![
-                    p.state.as_str(),
-                    p.received.sen(),
-                    p.refunded.sen(),
-                    encoded.payer.as_deref(),
-                    p.paid_at,
-                    p.canceled_at,
-                    p.expires_at,
-                    p.version,
-                    id,
-                    p.version - 1,
-                ],
-            )?,
+            ChangeKind::Update => self.sql.execute(UPDATE_PAYMENT, &update_columns(p, id, encoded.payer.as_deref()))?,
         };
         if written != 1 {
             return Err(StoreError::Conflict);
@@ -395,37 +398,26 @@ impl Conn<'_> {
                     Some(NumberChange::Release { number }) => Some(number.as_str()),
                     Some(NumberChange::Claim { .. }) | None => None,
                 };
-                self.sql.query_opt(
-                    PG_UPDATE,
-                    &params![
-                        id,
-                        p.version - 1,
-                        p.version,
-                        p.state.as_str(),
-                        p.received.sen(),
-                        p.refunded.sen(),
-                        encoded.payer.as_deref(),
-                        p.paid_at,
-                        p.canceled_at,
-                        p.expires_at,
-                        now,
-                        day,
-                        request,
-                        receipt.as_ref().map(|(amount, _)| *amount),
-                        receipt.as_ref().map(|(_, payer)| payer.as_str()),
-                        refund.map(|r| r.refund_no.as_str()),
-                        refund.map(|r| r.merchant_refund_no.as_str()),
-                        refund.map(|r| r.fingerprint.as_str()),
-                        refund.map(|r| r.amount.sen()),
-                        refund.and_then(|r| r.reason.as_deref()),
-                        released,
-                        change.effect.as_str(),
-                        amount,
-                        change.notice.as_ref().map(|n| n.url.as_str()),
-                        change.notice.as_ref().map(|n| n.notice.as_str()),
-                    ],
-                    |row| row.int("changed"),
-                )?
+                let rest = params![
+                    now,
+                    day,
+                    request,
+                    receipt.as_ref().map(|(amount, _)| *amount),
+                    receipt.as_ref().map(|(_, payer)| payer.as_str()),
+                    refund.map(|r| r.refund_no.as_str()),
+                    refund.map(|r| r.merchant_refund_no.as_str()),
+                    refund.map(|r| r.fingerprint.as_str()),
+                    refund.map(|r| r.amount.sen()),
+                    refund.and_then(|r| r.reason.as_deref()),
+                    released,
+                    change.effect.as_str(),
+                    amount,
+                    change.notice.as_ref().map(|n| n.url.as_str()),
+                    change.notice.as_ref().map(|n| n.notice.as_str()),
+                ];
+                let columns = update_columns(p, id, encoded.payer.as_deref());
+                let all: Vec<Param<'_>> = columns.into_iter().chain(rest).collect();
+                self.sql.query_opt(PG_UPDATE, &all, |row| row.int("changed"))?
             }
         };
         if changed != Some(1) {

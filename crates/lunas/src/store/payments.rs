@@ -192,22 +192,27 @@ fn update_columns<'a>(p: &'a Payment, id: &'a str, payer: Option<&'a str>) -> [P
     ]
 }
 
-/// The text forms of a payment's columns, made once per write.
+/// The text forms of a payment's columns, made once per write; an update changes
+/// neither the rule nor the instrument, so only an insert encodes them.
 struct Encoded {
     id: String,
-    rule: String,
-    instrument: String,
     payer: Option<String>,
+    fixed: Option<(String, String)>,
 }
 
 impl Encoded {
-    fn of(p: &Payment) -> Self {
-        Self {
-            id: p.id.to_string(),
-            rule: encode_json(&p.rule),
-            instrument: encode_json(&p.instrument),
-            payer: p.payer.as_ref().map(encode_json),
-        }
+    fn of(p: &Payment, kind: ChangeKind) -> Self {
+        let fixed = match kind {
+            ChangeKind::Insert => Some((encode_json(&p.rule), encode_json(&p.instrument))),
+            ChangeKind::Update => None,
+        };
+        Self { id: p.id.to_string(), payer: p.payer.as_ref().map(encode_json), fixed }
+    }
+
+    /// `INSERT_PAYMENT`'s parameters (an insert's encoding has the rule and instrument).
+    fn columns<'a>(&'a self, p: &'a Payment) -> [Param<'a>; 21] {
+        let (rule, instrument) = self.fixed.as_ref().map_or(("", ""), |(r, i)| (r.as_str(), i.as_str()));
+        payment_columns(p, &self.id, rule, instrument, self.payer.as_deref())
     }
 }
 
@@ -313,13 +318,10 @@ impl Conn<'_> {
             return Ok(());
         };
         let p = &change.next;
-        let encoded = Encoded::of(p);
+        let encoded = Encoded::of(p, change.kind);
         let id = encoded.id.as_str();
         let written = match change.kind {
-            ChangeKind::Insert => self.sql.execute(
-                INSERT_PAYMENT,
-                &payment_columns(p, id, &encoded.rule, &encoded.instrument, encoded.payer.as_deref()),
-            )?,
+            ChangeKind::Insert => self.sql.execute(INSERT_PAYMENT, &encoded.columns(p))?,
             ChangeKind::Update => self.sql.execute(UPDATE_PAYMENT, &update_columns(p, id, encoded.payer.as_deref()))?,
         };
         if written != 1 {
@@ -374,7 +376,7 @@ impl Conn<'_> {
             return Ok(());
         };
         let p = &change.next;
-        let encoded = Encoded::of(p);
+        let encoded = Encoded::of(p, change.kind);
         let id = encoded.id.as_str();
         let amount = change.effect.amount().map(|a| a.sen());
         let changed = match change.kind {
@@ -383,7 +385,7 @@ impl Conn<'_> {
                     Some(NumberChange::Claim { number, until }) => (Some(number.as_str()), Some(*until)),
                     Some(NumberChange::Release { .. }) | None => (None, None),
                 };
-                let columns = payment_columns(p, id, &encoded.rule, &encoded.instrument, encoded.payer.as_deref());
+                let columns = encoded.columns(p);
                 let rest = params![number, until, now, day, request, change.effect.as_str(), amount];
                 let all: Vec<Param<'_>> = columns.into_iter().chain(rest).collect();
                 self.sql.query_opt(PG_INSERT, &all, |row| row.int("changed"))?

@@ -1,15 +1,21 @@
-//! The embedded backend: SQLite in WAL mode with `synchronous=FULL`.
+//! The embedded backend: SQLite in WAL mode.
 //!
 //! - One writer thread owns the only write connection. It takes every job waiting
 //!   in its queue, runs them one after another inside one transaction (each
-//!   command's writes in their own savepoint, so a failing one rolls back alone),
-//!   commits once (one fsync for the whole batch) and only then answers each caller.
+//!   command's writes in their own savepoint, so a failing one rolls back alone) and
+//!   commits once.
+//! - The syncer thread (`sync.rs`) flushes the WAL after each commit, one fsync for
+//!   the whole batch, and only then answers the batch's callers. The writer goes on
+//!   with the next batch meanwhile.
 //! - Reader threads, each with a read-only connection, take read jobs the same way,
-//!   inside one read transaction per batch.
+//!   inside one read transaction per batch, and are answered by the syncer too.
 //! - A checkpointer thread copies the WAL back into the database file in the
 //!   background, so no commit waits for a checkpoint.
 //!
 //! Statements are prepared once per connection and cached.
+
+mod adapter;
+mod sync;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,10 +24,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::{Connection, OpenFlags};
 
+use self::adapter::SqliteSql;
+use self::sync::{Finished, Syncer};
 use super::conn::Conn;
-use super::sql::{Dialect, Param, Row, Sql, SqlError};
 use super::{Job, StoreError, StoreResult, migrate, stale};
 use crate::config::DatabaseConfig;
 
@@ -57,16 +64,18 @@ impl Engine {
         let path = path_of(url)?;
         let patience = Duration::from_millis(settings.acquire_timeout_ms);
         let writer = connect(&path, Role::Writer)?;
-        migrate::run(&mut SqliteSql(&writer), now).context("migrating the database")?;
+        let mut writer = SqliteSql::new(writer);
+        migrate::run(&mut writer, now).context("migrating the database")?;
+        let syncer = Arc::new(Syncer::start(&path).context("opening the write-ahead log")?);
         let (write_jobs, write_queue) = crossbeam_channel::unbounded();
         let (read_jobs, read_queue) = crossbeam_channel::unbounded();
         let stats = Arc::new(Stats::default());
-        let counted = Arc::clone(&stats);
-        spawn("lunas-sqlite-writer", move || write_loop(&writer, &write_queue, patience, &counted));
+        let (counted, durable) = (Arc::clone(&stats), Arc::clone(&syncer));
+        spawn("lunas-sqlite-writer", move || write_loop(&mut writer, &write_queue, patience, &durable, &counted));
         for _ in 0..READERS {
-            let reader = connect(&path, Role::Reader)?;
-            let queue = read_queue.clone();
-            spawn("lunas-sqlite-reader", move || read_loop(&reader, &queue, patience));
+            let mut reader = SqliteSql::new(connect(&path, Role::Reader)?);
+            let (queue, durable) = (read_queue.clone(), Arc::clone(&syncer));
+            spawn("lunas-sqlite-reader", move || read_loop(&mut reader, &queue, patience, &durable));
         }
         let (stop, stopped) = crossbeam_channel::bounded(0);
         let checkpointer = connect(&path, Role::Checkpointer)?;
@@ -121,9 +130,10 @@ fn connect(path: &Path, role: Role) -> anyhow::Result<Connection> {
     let conn = Connection::open_with_flags(path, flags).with_context(|| format!("cannot open {}", path.display()))?;
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(64);
-    // FULL: a commit is on disk before anyone is told it happened.
+    // NORMAL: a commit does not wait for the disk, the syncer does before anyone is
+    // told; checkpoints still flush the WAL before copying it and the database after.
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
     )?;
     match role {
         Role::Writer => conn.execute_batch(
@@ -148,24 +158,26 @@ fn next_batch(queue: &Receiver<Box<dyn Job>>, patience: Duration) -> Option<Vec<
     Some(batch)
 }
 
-fn write_loop(conn: &Connection, queue: &Receiver<Box<dyn Job>>, patience: Duration, stats: &Stats) {
+fn write_loop(sql: &mut SqliteSql, queue: &Receiver<Box<dyn Job>>, patience: Duration, syncer: &Syncer, stats: &Stats) {
     while let Some(batch) = next_batch(queue, patience) {
         if !batch.is_empty() {
-            commit_batch(conn, batch, stats);
+            commit_batch(sql, batch, syncer, stats);
         }
     }
 }
 
-/// Runs a batch in one transaction and answers every job after the commit.
-fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>, stats: &Stats) {
-    let mut done: Vec<(Box<dyn Job>, StoreResult<()>)> = Vec::with_capacity(batch.len());
+/// Runs a batch in one transaction; its jobs are answered once the commit is on disk.
+fn commit_batch(sql: &mut SqliteSql, batch: Vec<Box<dyn Job>>, syncer: &Syncer, stats: &Stats) {
+    let conn = &sql.conn;
+    let mut done: Vec<Finished> = Vec::with_capacity(batch.len());
     let mut began = conn.execute_batch("BEGIN IMMEDIATE").map_err(internal);
     for mut job in batch {
         if let Err(e) = &began {
             job.finish(Err(StoreError::Internal(anyhow::anyhow!("cannot begin a write transaction: {e}"))));
             continue;
         }
-        let outcome = run_job(conn, job.as_mut());
+        let outcome = run_job(sql, job.as_mut());
+        let conn = &sql.conn;
         if conn.is_autocommit() {
             // A fatal error ended the transaction: nothing of this batch is on disk.
             for (earlier, _) in done.drain(..) {
@@ -180,26 +192,28 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>, stats: &Stats) {
     if began.is_err() {
         return;
     }
+    let conn = &sql.conn;
     let committed = conn.execute_batch("COMMIT").map_err(internal);
     if committed.is_err() && !conn.is_autocommit() {
         let _ = conn.execute_batch("ROLLBACK");
     }
-    if committed.is_ok() {
-        stats.commits.fetch_add(1, Ordering::Relaxed);
-        stats.jobs.fetch_add(done.len() as u64, Ordering::Relaxed);
-    }
-    for (job, outcome) in done {
-        job.finish(match &committed {
-            Ok(()) => outcome,
-            Err(e) => Err(StoreError::Internal(anyhow::anyhow!("the commit failed: {e}"))),
-        });
+    match committed {
+        Ok(()) => {
+            stats.commits.fetch_add(1, Ordering::Relaxed);
+            stats.jobs.fetch_add(done.len() as u64, Ordering::Relaxed);
+            syncer.answer_when_durable(done);
+        }
+        Err(e) => {
+            for (job, _) in done {
+                job.finish(Err(StoreError::Internal(anyhow::anyhow!("the commit failed: {e}"))));
+            }
+        }
     }
 }
 
-fn run_job(conn: &Connection, job: &mut dyn Job) -> StoreResult<()> {
-    let mut sql = SqliteSql(conn);
+fn run_job(sql: &mut SqliteSql, job: &mut dyn Job) -> StoreResult<()> {
     for _ in 0..ATTEMPTS {
-        match job.run(&mut Conn::new(&mut sql, false)) {
+        match job.run(&mut Conn::new(sql, false)) {
             Err(StoreError::Conflict) => continue,
             other => return other,
         }
@@ -215,22 +229,24 @@ fn internal(e: rusqlite::Error) -> anyhow::Error {
     anyhow::Error::new(e)
 }
 
-fn read_loop(conn: &Connection, queue: &Receiver<Box<dyn Job>>, patience: Duration) {
-    let mut sql = SqliteSql(conn);
+fn read_loop(sql: &mut SqliteSql, queue: &Receiver<Box<dyn Job>>, patience: Duration, syncer: &Syncer) {
     while let Some(batch) = next_batch(queue, patience) {
         // One snapshot for the batch: every job sees at least what was committed
         // before it was queued.
-        let began = conn.execute_batch("BEGIN");
+        let began = sql.conn.execute_batch("BEGIN");
+        let mut done: Vec<Finished> = Vec::with_capacity(batch.len());
         for mut job in batch {
             let outcome = match &began {
-                Ok(()) => job.run(&mut Conn::new(&mut sql, false)),
+                Ok(()) => job.run(&mut Conn::new(sql, false)),
                 Err(e) => Err(StoreError::Internal(anyhow::anyhow!("cannot begin a read: {e}"))),
             };
-            job.finish(outcome);
+            done.push((job, outcome));
         }
-        if !conn.is_autocommit() {
-            let _ = conn.execute_batch("COMMIT");
+        if !sql.conn.is_autocommit() {
+            let _ = sql.conn.execute_batch("COMMIT");
         }
+        // What was read may be committed but not yet on disk.
+        syncer.answer_when_durable(done);
     }
 }
 
@@ -241,94 +257,6 @@ fn checkpoint_loop(conn: &Connection, stop: &Receiver<()>) {
         if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             tracing::warn!(error = %e, "WAL checkpoint failed; will try again");
         }
-    }
-}
-
-/// [`Sql`] over a rusqlite connection.
-struct SqliteSql<'c>(&'c Connection);
-
-fn bind(stmt: &mut rusqlite::Statement<'_>, params: &[Param<'_>]) -> rusqlite::Result<()> {
-    debug_assert_eq!(stmt.parameter_count(), params.len(), "{:?}", stmt.expanded_sql());
-    for (i, param) in params.iter().enumerate() {
-        let index = i + 1;
-        // `$N` parameters are numbered by first appearance; the SQL keeps them ascending.
-        debug_assert_eq!(stmt.parameter_name(index), Some(format!("${index}").as_str()));
-        match param {
-            Param::Int(value) => stmt.raw_bind_parameter(index, value)?,
-            Param::Text(value) => stmt.raw_bind_parameter(index, value)?,
-            Param::Null => stmt.raw_bind_parameter(index, rusqlite::types::Null)?,
-        }
-    }
-    Ok(())
-}
-
-impl From<rusqlite::Error> for SqlError {
-    fn from(e: rusqlite::Error) -> Self {
-        if let rusqlite::Error::SqliteFailure(failure, message) = &e {
-            match failure.code {
-                ErrorCode::ConstraintViolation
-                    if matches!(
-                        failure.extended_code,
-                        rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-                    ) =>
-                {
-                    // "UNIQUE constraint failed: request_ids.merchant_id, …"
-                    let table = message
-                        .as_deref()
-                        .and_then(|m| m.split_once(": "))
-                        .and_then(|(_, columns)| columns.split('.').next())
-                        .unwrap_or("")
-                        .to_string();
-                    return SqlError::Unique { table };
-                }
-                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => return SqlError::Transient(e.to_string()),
-                _ => {}
-            }
-        }
-        SqlError::Other(e.into())
-    }
-}
-
-impl Sql for SqliteSql<'_> {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-
-    fn execute(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<u64, SqlError> {
-        let mut stmt = self.0.prepare_cached(sql)?;
-        bind(&mut stmt, params)?;
-        Ok(stmt.raw_execute()? as u64)
-    }
-
-    fn query(
-        &mut self,
-        sql: &'static str,
-        params: &[Param<'_>],
-        each: &mut dyn FnMut(&dyn Row) -> Result<(), SqlError>,
-    ) -> Result<(), SqlError> {
-        let mut stmt = self.0.prepare_cached(sql)?;
-        bind(&mut stmt, params)?;
-        let mut rows = stmt.raw_query();
-        while let Some(row) = rows.next()? {
-            each(&SqliteRow(row))?;
-        }
-        Ok(())
-    }
-
-    fn batch(&mut self, sql: &str) -> Result<(), SqlError> {
-        Ok(self.0.execute_batch(sql)?)
-    }
-}
-
-struct SqliteRow<'r, 's>(&'r rusqlite::Row<'s>);
-
-impl Row for SqliteRow<'_, '_> {
-    fn opt_int(&self, column: &str) -> Result<Option<i64>, SqlError> {
-        self.0.get(column).map_err(|e| SqlError::Decode(format!("{column}: {e}")))
-    }
-
-    fn opt_text(&self, column: &str) -> Result<Option<String>, SqlError> {
-        self.0.get(column).map_err(|e| SqlError::Decode(format!("{column}: {e}")))
     }
 }
 

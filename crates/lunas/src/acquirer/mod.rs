@@ -18,6 +18,9 @@ pub enum AcquirerError {
     /// The merchant asked for a virtual-account number the bank cannot give.
     #[error("the requested virtual-account number does not fit the bank's format")]
     InvalidNumber,
+    /// Every number drawn was held by a live virtual account.
+    #[error("no free virtual-account number")]
+    NoFreeNumber,
     #[error("acquirer failure: {0}")]
     Failure(String),
 }

@@ -117,7 +117,7 @@ pub async fn virtual_account(gw: &Gateway, order: Order, spec: VaSpec) -> AppRes
             other => return other,
         }
     }
-    Err(AcquirerError::Failure("no free virtual-account number".into()).into())
+    Err(AcquirerError::NoFreeNumber.into())
 }
 
 fn by_reference(merchant: MerchantId, face: Face, reference: &str) -> PaymentRef {

@@ -485,3 +485,57 @@ async fn snap_and_pg3_payments_are_separate() {
     assert_eq!(app.pg3(&app.merchant, "/va/cancel", &lookup).await.0, 404);
     assert_eq!(app.query(&qr).await.body["latestTransactionStatus"], "01");
 }
+
+/// A bank that always draws the same number: after the first VA holds it, every
+/// draw is taken, and the create fails as "no free number" without storing anything.
+#[tokio::test]
+async fn a_bank_with_no_free_number_refuses_without_storing() {
+    use std::sync::Arc;
+
+    use lunas::acquirer::{Acquirer, AcquirerError, QrisOrder, VaOrder};
+    use lunas::app::create::{Created, Order, VaSpec, virtual_account};
+    use lunas::app::{AppError, Gateway};
+    use lunas::domain::{Amount, AmountRule, Face};
+
+    struct OneNumber;
+    #[async_trait::async_trait]
+    impl Acquirer for OneNumber {
+        async fn issue_qris(&self, _: &QrisOrder<'_>) -> Result<String, AcquirerError> {
+            Err(AcquirerError::Failure("no QRIS here".into()))
+        }
+        async fn issue_virtual_account(&self, _: &VaOrder<'_>) -> Result<String, AcquirerError> {
+            Ok("1303300011234567".into())
+        }
+    }
+
+    let app = TestApp::spawn().await;
+    let live = app.gateway();
+    let gw = Gateway::new(live.store.clone(), Arc::new(OneNumber), live.config.clone(), live.clock.clone());
+    let merchant = lunas::app::merchants::by_partner_id(&gw, &app.merchant.partner_id).await.unwrap().unwrap();
+    let order = |reference: &str| Order {
+        merchant: merchant.clone(),
+        face: Face::Pg3,
+        merchant_reference: reference.to_string(),
+        order_id: Some(reference.to_string()),
+        fingerprint: reference.to_string(),
+        request_id: None,
+        amount: Amount::from_rupiah(10_000).unwrap(),
+        rule: AmountRule::Exact,
+        multi_use: false,
+        callback_url: "http://127.0.0.1:9/cb".into(),
+        expires_at: gw.clock.now() + 3_600_000,
+    };
+    let spec = || VaSpec {
+        channel: "BRI",
+        billing_name: "Budi".into(),
+        description: "Kopi".into(),
+        order: json!({}),
+        requested_number: None,
+    };
+    let first = virtual_account(&gw, order("EXT-ONE"), spec()).await.expect("the first VA opens");
+    assert!(matches!(first, Created::New(_)));
+    let before = app.count("payments").await;
+    let second = virtual_account(&gw, order("EXT-TWO"), spec()).await;
+    assert!(matches!(second, Err(AppError::Acquirer(AcquirerError::NoFreeNumber))), "{second:?}");
+    assert_eq!(app.count("payments").await, before);
+}

@@ -105,6 +105,9 @@ impl From<AppError> for Pg3Error {
             AppError::Acquirer(AcquirerError::InvalidNumber) => {
                 Pg3Error::parameter("payment_details.va_number is invalid")
             }
+            AppError::Acquirer(AcquirerError::NoFreeNumber) => {
+                Pg3Error::new(StatusCode::SERVICE_UNAVAILABLE, Code::FailedRequest, "no free virtual account number")
+            }
             AppError::Acquirer(AcquirerError::Failure(reason)) => {
                 tracing::error!(reason, "the bank refused a virtual account");
                 Pg3Error::new(StatusCode::BAD_GATEWAY, Code::FailedRequest, "the bank did not open the virtual account")

@@ -136,9 +136,10 @@ fn connect(path: &Path, role: Role) -> anyhow::Result<Connection> {
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
     )?;
     match role {
-        Role::Writer => conn.execute_batch(
-            "PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
-        )?,
+        // No journal_size_limit: truncating a large WAL when it restarts froze the
+        // writer and the syncer for ~100 ms (ext4 freeing and discarding blocks); the
+        // file keeps its size and is reused, and SQLite deletes it on a clean close.
+        Role::Writer => conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 0;")?,
         Role::Reader => conn.execute_batch("PRAGMA cache_size = -8192; PRAGMA query_only = ON;")?,
         Role::Checkpointer => {}
     }

@@ -1,6 +1,6 @@
 //! `lunas-bench`: starts lunas on a fresh database, creates a merchant, pre-signs
-//! unique requests and replays them with wrk: QRIS generate, query and cancel, PG3
-//! VA create and cancel. Each figure is printed next to the bare baseline (the same
+//! unique requests and replays them with wrk: QRIS generate, query and cancel, SNAP
+//! VA create and delete, PG3 VA create and cancel. Each figure is printed next to the bare baseline (the same
 //! requests against an axum handler doing only parse, body hash and HMAC) measured in
 //! the same run. `scripts/bench` builds it in release and runs it; see
 //! docs/performance.md.
@@ -52,8 +52,8 @@ struct RunArgs {
     /// Load-generator threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// QRIS generates and VA creates per run; queries are twice as many, and every
-    /// payment created is cancelled once.
+    /// QRIS generates and VA creates (SNAP and PG3) per run; queries are twice as
+    /// many, and every payment created is cancelled or deleted once.
     #[arg(long, default_value_t = 100_000)]
     requests: usize,
     /// Payments stored before the measured run starts.
@@ -190,6 +190,16 @@ impl Bench<'_> {
         refresh(self).await?;
         let file = self.file("cancel", qrs.len(), |s, i| s.cancel(&qrs[i]))?;
         rows.push(self.measure("SNAP QRIS cancel", &file, None)?);
+
+        refresh(self).await?;
+        let opened = self.dir.join("opened");
+        let file = self.file("snap-va-create", requests, |s, _| s.snap_va_create())?;
+        rows.push(self.measure("SNAP VA create", &file, Some(&opened))?);
+        let snap_vas: Vec<_> =
+            captured(&opened, threads)?.into_iter().map(|b| b["virtualAccountData"].clone()).collect();
+        refresh(self).await?;
+        let file = self.file("snap-va-delete", snap_vas.len(), |s, i| s.snap_va_delete(&snap_vas[i]))?;
+        rows.push(self.measure("SNAP VA delete", &file, None)?);
 
         let created = self.dir.join("created");
         let file = self.file("va-create", requests, |s, _| s.va_create())?;

@@ -47,6 +47,8 @@ pub struct Signer {
 pub const GENERATE: &str = "/v1.0/qr/qr-mpm-generate";
 pub const QUERY: &str = "/v1.0/qr/qr-mpm-query";
 pub const CANCEL: &str = "/v1.0/qr/qr-mpm-cancel";
+pub const SNAP_VA_CREATE: &str = "/v1.0/transfer-va/create-va";
+pub const SNAP_VA_DELETE: &str = "/v1.0/transfer-va/delete-va";
 pub const VA_CREATE: &str = "/va";
 pub const VA_CANCEL: &str = "/va/cancel";
 /// The bench's VA channel: BRI leaves seven random digits per merchant, room for
@@ -115,6 +117,28 @@ impl Signer {
             "additionalInfo": {"type": "DYNAMIC"},
         });
         self.snap(CANCEL, &body)
+    }
+
+    pub fn snap_va_create(&mut self) -> Vec<u8> {
+        let body = json!({
+            "virtualAccountName": "Budi Santoso",
+            "trxId": format!("T{}", self.next_id()),
+            "totalAmount": {"value": "10000.00", "currency": "IDR"},
+            "virtualAccountTrxType": "C",
+            "additionalInfo": {"callbackUrl": self.callback_url, "channel": VA_CHANNEL},
+        });
+        self.snap(SNAP_VA_CREATE, &body)
+    }
+
+    /// Deletes a SNAP VA as create answered it (its `virtualAccountData`).
+    pub fn snap_va_delete(&mut self, va: &Value) -> Vec<u8> {
+        let body = json!({
+            "partnerServiceId": va["partnerServiceId"],
+            "customerNo": va["customerNo"],
+            "virtualAccountNo": va["virtualAccountNo"],
+            "trxId": va["trxId"],
+        });
+        self.snap(SNAP_VA_DELETE, &body)
     }
 
     pub fn va_create(&mut self) -> Vec<u8> {

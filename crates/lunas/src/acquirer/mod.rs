@@ -40,8 +40,18 @@ pub struct VaOrder<'a> {
     /// The channel name, e.g. `BCA` or `BCA-POLYTRON`.
     pub channel: &'a str,
     pub rule: AmountRule,
-    /// The merchant's own digits for a static VA; the bank chooses otherwise.
-    pub requested: Option<&'a str>,
+    /// The merchant's own number for a static VA; the bank chooses otherwise.
+    pub requested: Option<Requested>,
+}
+
+/// A number a merchant asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requested {
+    /// PG3's `va_number`: digits the bank places after the merchant's own.
+    Digits(String),
+    /// SNAP's `customerNo`: everything after the bank's BIN, the merchant's digits
+    /// included.
+    CustomerNo(String),
 }
 
 #[async_trait]

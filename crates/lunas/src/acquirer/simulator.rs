@@ -5,9 +5,10 @@ use async_trait::async_trait;
 use lunas_protocol::qris::{DynamicQris, TipIndicator};
 use lunas_protocol::snap::qr::Tip;
 
-use super::{Acquirer, AcquirerError, QrisOrder, VaOrder};
+use lunas_protocol::pg3::va::bank_identification;
+
+use super::{Acquirer, AcquirerError, QrisOrder, Requested, VaOrder};
 use crate::config::QrisConfig;
-use crate::domain::AmountRule;
 
 pub struct Simulator {
     qris: QrisConfig,
@@ -74,37 +75,22 @@ impl Acquirer for Simulator {
     }
 
     async fn issue_virtual_account(&self, order: &VaOrder<'_>) -> Result<String, AcquirerError> {
-        let (prefix, free_digits) = bank_identification(order.channel, order.rule);
+        let (prefix, free_digits) = bank_identification(order.channel, order.rule.payment_system());
         // Four digits of the merchant, then the customer part: the merchant's own digits
         // for a static VA (so no merchant can take another's numbers), random otherwise.
-        let customer_digits = free_digits - 4;
-        let customer = match order.requested {
-            Some(digits) if digits.len() <= customer_digits => format!("{digits:0>customer_digits$}"),
+        let merchant = format!("{:04}", order.merchant.id.0 % 10_000);
+        let customer_digits = free_digits - merchant.len();
+        let customer = match &order.requested {
+            Some(Requested::Digits(digits)) if digits.len() <= customer_digits => {
+                format!("{digits:0>customer_digits$}")
+            }
+            Some(Requested::CustomerNo(number)) if number.len() == free_digits && number.starts_with(&merchant) => {
+                number[merchant.len()..].to_string()
+            }
             Some(_) => return Err(AcquirerError::InvalidNumber),
             None => lunas_protocol::crypto::random_digits(u32::try_from(customer_digits).unwrap_or(0)),
         };
-        Ok(format!("{prefix}{:04}{customer}", order.merchant.id.0 % 10_000))
-    }
-}
-
-/// The sandbox's bank identification numbers and how many digits follow them
-/// (iFortepay's staging BIN table; FINPAY, absent from it, gets a made-up one).
-fn bank_identification(channel: &str, rule: AmountRule) -> (&'static str, usize) {
-    let bank = channel.split('-').next().unwrap_or(channel).to_ascii_uppercase();
-    match (bank.as_str(), rule) {
-        ("BCA", AmountRule::Exact) => ("40416", 9),
-        ("BCA", AmountRule::Partial) => ("40415", 9),
-        ("BCA", AmountRule::Open { .. }) => ("40414", 9),
-        ("BRI", AmountRule::Open { .. }) => ("13045", 11),
-        ("BRI", _) => ("13033", 11),
-        ("MANDIRI", AmountRule::Open { .. }) => ("89795", 14),
-        ("MANDIRI", _) => ("89169", 14),
-        ("BNI", _) => ("7136", 12),
-        ("PERMATA", _) => ("7888", 12),
-        ("CIMB", _) => ("1419", 12),
-        ("BNC", _) => ("90100049", 14),
-        ("BSI", _) => ("1310", 12),
-        _ => ("88908", 11),
+        Ok(format!("{prefix}{merchant}{customer}"))
     }
 }
 
@@ -116,16 +102,6 @@ mod tests {
     fn luhn() {
         assert_eq!(luhn_digit("7992739871"), 3);
         assert_eq!(luhn_digit("453957876362148"), 6);
-    }
-
-    #[test]
-    fn virtual_account_numbers_follow_the_bin_table() {
-        assert_eq!(
-            bank_identification("BCA-POLYTRON", AmountRule::Open { minimum: crate::domain::Amount::from_sen(100) }),
-            ("40414", 9)
-        );
-        assert_eq!(bank_identification("bri", AmountRule::Partial), ("13033", 11));
-        assert_eq!(bank_identification("BNC-BLIBLI", AmountRule::Exact), ("90100049", 14));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use lunas_protocol::crypto::{random_digits, sha256_hex};
 use lunas_protocol::snap::qr::Tip;
 
 use super::{AppResult, Gateway};
-use crate::acquirer::{AcquirerError, QrisOrder, VaOrder};
+use crate::acquirer::{AcquirerError, QrisOrder, Requested, VaOrder};
 use crate::domain::time::to_datetime;
 use crate::domain::{
     Amount, AmountRule, DomainError, Effect, Face, Instrument, Merchant, MerchantId, NewPayment, Payment, Timestamp,
@@ -46,8 +46,20 @@ pub struct VaSpec {
     pub description: String,
     /// The merchant's order details, echoed back in inquiries and callbacks.
     pub order: serde_json::Value,
-    /// The merchant's own digits for a static VA.
-    pub requested_number: Option<String>,
+    /// The merchant's own number for a static VA.
+    pub requested_number: Option<Requested>,
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// How long a VA takes payments when the merchant does not say: ten years for one
+/// that stays open for many payments or any amount, a day otherwise.
+pub fn default_va_lifetime(rule: AmountRule, multi_use: bool) -> i64 {
+    match rule {
+        AmountRule::Exact if multi_use => 3_652 * DAY_MS,
+        AmountRule::Open { .. } => 3_652 * DAY_MS,
+        AmountRule::Exact | AmountRule::Partial => DAY_MS,
+    }
 }
 
 #[derive(Debug)]
@@ -101,7 +113,7 @@ pub async fn virtual_account(gw: &Gateway, order: Order, spec: VaSpec) -> AppRes
                 merchant: &order.merchant,
                 channel: spec.channel,
                 rule: order.rule,
-                requested: spec.requested_number.as_deref(),
+                requested: spec.requested_number.clone(),
             })
             .await?;
         let instrument = Instrument::VirtualAccount(Box::new(VirtualAccount {

@@ -4,6 +4,7 @@
 //! in [`super::machine`], is shared.
 
 use lunas_protocol::money::Amount;
+use lunas_protocol::pg3::va::PaymentSystem;
 use serde::{Deserialize, Serialize};
 
 use super::{MerchantId, Timestamp};
@@ -72,6 +73,10 @@ impl PaymentState {
 pub enum Face {
     Snap,
     Pg3,
+    /// SNAP's virtual-account services (`/v1.0/transfer-va/…`): SNAP's wire and
+    /// signatures, with their own namespace of `trxId`s apart from QRIS's
+    /// `partnerReferenceNo`s.
+    SnapVa,
 }
 
 impl Face {
@@ -79,11 +84,12 @@ impl Face {
         match self {
             Face::Snap => "snap",
             Face::Pg3 => "pg3",
+            Face::SnapVa => "snap_va",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Face::Snap, Face::Pg3].into_iter().find(|f| f.as_str() == text)
+        [Face::Snap, Face::Pg3, Face::SnapVa].into_iter().find(|f| f.as_str() == text)
     }
 }
 
@@ -96,6 +102,17 @@ pub enum AmountRule {
     Open { minimum: Amount },
     /// Instalments of any size until they add up to `amount`.
     Partial,
+}
+
+impl AmountRule {
+    /// The rule as banks name it.
+    pub fn payment_system(self) -> PaymentSystem {
+        match self {
+            AmountRule::Exact => PaymentSystem::Closed,
+            AmountRule::Open { .. } => PaymentSystem::Open,
+            AmountRule::Partial => PaymentSystem::Partial,
+        }
+    }
 }
 
 /// How the customer pays; kind-specific data lives here.

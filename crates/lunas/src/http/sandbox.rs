@@ -169,7 +169,9 @@ async fn pay_va(State(state): State<AppState>, body: Bytes) -> Result<Json<Outco
         serde_json::from_slice(&body).map_err(|e| SandboxError::bad_request(format!("invalid body: {e}")))?;
     let amount = Amount::parse_rupiah(&request.amount)
         .ok_or_else(|| SandboxError::bad_request("amount: expected e.g. \"15000\""))?;
-    let target = PaymentRef::VirtualAccount { number: request.va_number, now: state.clock.now() };
+    // SNAP spells the number with its partnerServiceId padding; the bank does not.
+    let number = request.va_number.replace(' ', "");
+    let target = PaymentRef::VirtualAccount { number, now: state.clock.now() };
     pay(&state, target, Some(amount), payer(request.issuer, request.customer_name)).await
 }
 

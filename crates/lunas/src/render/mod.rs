@@ -7,6 +7,7 @@ pub mod notice;
 pub mod pg3;
 pub mod qr_image;
 pub mod snap;
+pub mod snap_va;
 
 /// One HTTP request to a merchant, built and signed.
 #[derive(Debug, Clone)]

@@ -49,6 +49,8 @@ pub fn render(
         Face::Pg3 => {
             super::pg3::callback_body(payment, kind).ok_or(NoticeError::Unrenderable("PG3: not a virtual account"))
         }
+        Face::SnapVa => super::snap_va::payment_notification(payment, kind)
+            .ok_or(NoticeError::Unrenderable("SNAP VA: not a payment into a SNAP virtual account")),
     }
 }
 

@@ -1,13 +1,13 @@
 //! PG3's view of a virtual account: the body create, inquiry and the callback share,
 //! and the callback request signed with `mcp-signature` (ifortepay.md §4.4).
 
-use lunas_protocol::pg3::va::{History, OrderEcho, PaymentDetailsOut, PaymentSystem, VaBody, status};
+use lunas_protocol::pg3::va::{History, OrderEcho, PaymentDetailsOut, VaBody, status};
 use lunas_protocol::pg3::{BANK_TRANSFER, MCP_SIGNATURE, callback_signature, request_signature};
 use lunas_protocol::timestamp::format_millis;
 
 use super::OutboundRequest;
 use crate::domain::time::to_datetime;
-use crate::domain::{Amount, AmountRule, Merchant, NoticeKind, Payment, PaymentState, Receipt, Timestamp};
+use crate::domain::{Amount, Merchant, NoticeKind, Payment, PaymentState, Receipt, Timestamp};
 
 /// PG3's time spelling: Jakarta time with milliseconds.
 pub fn format_time(at: Timestamp) -> String {
@@ -25,20 +25,12 @@ pub fn va_status(state: PaymentState) -> &'static str {
     }
 }
 
-pub fn payment_system(rule: AmountRule) -> PaymentSystem {
-    match rule {
-        AmountRule::Exact => PaymentSystem::Closed,
-        AmountRule::Open { .. } => PaymentSystem::Open,
-        AmountRule::Partial => PaymentSystem::Partial,
-    }
-}
-
 /// The VA as PG3 describes it, with `status` and the amount of one payment (`paid`)
 /// when a callback reports it. `None` for a payment that is not a VA.
 pub fn va_body(payment: &Payment, status: &str, paid: Option<Amount>) -> Option<VaBody> {
     let va = payment.virtual_account()?;
     let order: OrderEcho = serde_json::from_value(va.order.clone()).unwrap_or_default();
-    let system = payment_system(payment.rule).as_str().to_string();
+    let system = payment.rule.payment_system().as_str().to_string();
     Some(VaBody {
         transaction_id: payment.id.to_string(),
         external_id: payment.merchant_reference.clone(),

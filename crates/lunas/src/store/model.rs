@@ -33,6 +33,8 @@ pub enum MerchantKey {
     Pg3 { transaction_id: PaymentId, merchant_reference: String, order_id: String },
     /// The merchant's own reference alone.
     Reference(String),
+    /// The virtual account with this number, now or most recently.
+    Number(String),
 }
 
 /// What a command reads before it decides. Backends answer all of it at once, in as

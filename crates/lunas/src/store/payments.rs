@@ -53,6 +53,13 @@ const BY_PG3_KEY: Lookup = lookup!(
 );
 const BY_REFERENCE: Lookup = lookup!("payments p", "p.merchant_id = $4 AND p.face = $5 AND p.merchant_reference = $6");
 const BY_ACQUIRER_REFERENCE: Lookup = lookup!("payments p", "(p.reference_no = $4 OR p.id = $4)");
+/// The merchant's payment (of one face) that holds a virtual-account number, or held
+/// it last: a released number keeps pointing at its last holder until it is claimed
+/// again.
+const BY_MERCHANT_NUMBER: Lookup = lookup!(
+    "va_numbers v JOIN payments p ON p.id = v.payment_id",
+    "p.merchant_id = $4 AND p.face = $5 AND v.number = $6"
+);
 /// The payment that holds a virtual-account number now.
 const BY_NUMBER: Lookup =
     lookup!("va_numbers v JOIN payments p ON p.id = v.payment_id", "v.number = $4 AND v.live_until > $5");
@@ -277,6 +284,7 @@ impl Conn<'_> {
                         (&BY_PG3_KEY, vec![m, f, id_text.as_str().into(), merchant_reference.into(), order_id.into()])
                     }
                     MerchantKey::Reference(reference) => (&BY_REFERENCE, vec![m, f, reference.into()]),
+                    MerchantKey::Number(number) => (&BY_MERCHANT_NUMBER, vec![m, f, number.into()]),
                 }
             }
             PaymentRef::Acquirer { reference } => (&BY_ACQUIRER_REFERENCE, vec![reference.into()]),

@@ -144,7 +144,7 @@ impl Worker {
         let notice = notice::decode(&delivery.notice, &merchant).map_err(|e| Unsendable::Park(e.to_string()))?;
         let url = &delivery.target_url;
         match notice.face {
-            Face::Snap => {
+            Face::Snap | Face::SnapVa => {
                 Ok(snap::notification_request(url, notice.body, &merchant, delivery.id, delivery.attempt, now))
             }
             Face::Pg3 => {

@@ -156,10 +156,24 @@ impl TestApp {
 
     /// Headers of an asymmetrically signed SNAP call by `merchant`.
     pub fn rsa_headers(&self, merchant: &Merchant, path: &str, body: &str) -> Vec<(String, String)> {
+        self.rsa_headers_for("POST", merchant, path, body)
+    }
+
+    pub fn rsa_headers_for(&self, method: &str, merchant: &Merchant, path: &str, body: &str) -> Vec<(String, String)> {
         let timestamp = self.now();
         let signature =
-            merchant_key().sign_base64(&asymmetric_string_to_sign("POST", path, body.as_bytes(), &timestamp));
+            merchant_key().sign_base64(&asymmetric_string_to_sign(method, path, body.as_bytes(), &timestamp));
         base_headers(merchant, timestamp, signature)
+    }
+
+    /// A signed SNAP call with another method than POST (SNAP VA's PUT and DELETE).
+    pub async fn call_with(&self, method: reqwest::Method, merchant: &Merchant, path: &str, body: &Value) -> Snap {
+        let body = body.to_string();
+        let mut request = self.http.request(method.clone(), format!("{}{path}", self.base)).body(body.clone());
+        for (name, value) in self.rsa_headers_for(method.as_str(), merchant, path, &body) {
+            request = request.header(name, value);
+        }
+        Snap::from(request.send().await.expect("request sent")).await
     }
 
     /// Headers of a symmetrically signed SNAP call with `token`.

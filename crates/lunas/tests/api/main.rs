@@ -12,6 +12,7 @@ mod qr;
 mod race;
 mod refund;
 mod sandbox;
+mod snap_va;
 mod store;
 mod token;
 mod upgrade;

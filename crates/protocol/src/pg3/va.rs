@@ -60,6 +60,28 @@ pub fn channel(name: &str) -> Option<&'static Channel> {
     CHANNELS.iter().find(|c| c.name.eq_ignore_ascii_case(name))
 }
 
+/// iFortepay's staging bank identification numbers (SNAP's `partnerServiceId`) and
+/// how many digits follow them, by bank and payment system (ifortepay.md §9). FINPAY,
+/// absent from the table, gets a made-up one.
+pub fn bank_identification(channel: &str, system: PaymentSystem) -> (&'static str, usize) {
+    let bank = channel.split('-').next().unwrap_or(channel).to_ascii_uppercase();
+    match (bank.as_str(), system) {
+        ("BCA", PaymentSystem::Closed) => ("40416", 9),
+        ("BCA", PaymentSystem::Partial) => ("40415", 9),
+        ("BCA", PaymentSystem::Open) => ("40414", 9),
+        ("BRI", PaymentSystem::Open) => ("13045", 11),
+        ("BRI", _) => ("13033", 11),
+        ("MANDIRI", PaymentSystem::Open) => ("89795", 14),
+        ("MANDIRI", _) => ("89169", 14),
+        ("BNI", _) => ("7136", 12),
+        ("PERMATA", _) => ("7888", 12),
+        ("CIMB", _) => ("1419", 12),
+        ("BNC", _) => ("90100049", 14),
+        ("BSI", _) => ("1310", 12),
+        _ => ("88908", 11),
+    }
+}
+
 /// Smallest VA amount (Rp 10,000), and BNI's for open amounts (Rp 1).
 pub const MIN_AMOUNT: Amount = Amount::from_sen(1_000_000);
 pub const MIN_AMOUNT_BNI_OPEN: Amount = Amount::from_sen(100);
@@ -458,6 +480,13 @@ pub struct CancelVaResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn virtual_account_numbers_follow_the_bin_table() {
+        assert_eq!(bank_identification("BCA-POLYTRON", PaymentSystem::Open), ("40414", 9));
+        assert_eq!(bank_identification("bri", PaymentSystem::Partial), ("13033", 11));
+        assert_eq!(bank_identification("BNC-BLIBLI", PaymentSystem::Closed), ("90100049", 14));
+    }
     use crate::validate::{Problem, parse_body};
 
     const GOOD: &str = r#"{"external_id":"EXT-1","order_id":"ORD-1","currency":"IDR","payment_method":"bank_transfer",

@@ -12,6 +12,13 @@ pub enum Service {
     AccessTokenB2b,
     CancelQr,
     RefundQr,
+    VaPayment,
+    VaStatus,
+    CreateVa,
+    UpdateVa,
+    UpdateVaStatus,
+    InquiryVa,
+    DeleteVa,
 }
 
 impl Service {
@@ -23,6 +30,13 @@ impl Service {
             Service::AccessTokenB2b => 73,
             Service::CancelQr => 77,
             Service::RefundQr => 78,
+            Service::VaPayment => 25,
+            Service::VaStatus => 26,
+            Service::CreateVa => 27,
+            Service::UpdateVa => 28,
+            Service::UpdateVaStatus => 29,
+            Service::InquiryVa => 30,
+            Service::DeleteVa => 31,
         }
     }
 }
@@ -41,6 +55,12 @@ pub enum Case {
     InsufficientFunds,
     TransactionNotFound,
     InconsistentRequest,
+    /// A VA that does not exist (or is not this merchant's).
+    InvalidBill,
+    InvalidAmount,
+    PaidBill,
+    /// A VA past its `expiredDate`.
+    ExpiredBill,
     OperationNotAllowed,
     Conflict,
     DuplicatePartnerReferenceNo,
@@ -54,7 +74,12 @@ impl Case {
             Case::BadRequest | Case::InvalidFieldFormat | Case::InvalidMandatoryField => 400,
             Case::Unauthorized | Case::InvalidToken => 401,
             Case::TransactionExpired | Case::ExceedsTransactionAmountLimit | Case::InsufficientFunds => 403,
-            Case::TransactionNotFound | Case::InconsistentRequest => 404,
+            Case::TransactionNotFound
+            | Case::InconsistentRequest
+            | Case::InvalidBill
+            | Case::InvalidAmount
+            | Case::PaidBill
+            | Case::ExpiredBill => 404,
             Case::OperationNotAllowed => 405,
             Case::Conflict | Case::DuplicatePartnerReferenceNo => 409,
             Case::GeneralError => 500,
@@ -75,8 +100,11 @@ impl Case {
             | Case::OperationNotAllowed
             | Case::DuplicatePartnerReferenceNo => 1,
             Case::InvalidMandatoryField | Case::ExceedsTransactionAmountLimit => 2,
-            Case::InsufficientFunds => 14,
+            Case::InvalidBill => 12,
+            Case::InvalidAmount => 13,
+            Case::InsufficientFunds | Case::PaidBill => 14,
             Case::InconsistentRequest => 18,
+            Case::ExpiredBill => 19,
         }
     }
 
@@ -96,6 +124,9 @@ impl Case {
             Case::InsufficientFunds => "Insufficient Funds",
             Case::TransactionNotFound => "Transaction Not Found",
             Case::InconsistentRequest => "Inconsistent Request",
+            Case::InvalidBill | Case::ExpiredBill => "Invalid Bill/Virtual Account",
+            Case::InvalidAmount => "Invalid Amount",
+            Case::PaidBill => "Paid Bill",
             // The table's own spelling, kept so merchants matching on it still match.
             Case::OperationNotAllowed => "Requested Opearation Is Not Allowed",
             Case::Conflict => "Conflict",
@@ -152,6 +183,15 @@ mod tests {
         assert_eq!(ResponseCode::new(Service::RefundQr, Case::InsufficientFunds).to_string(), "4037814");
         assert_eq!(ResponseCode::new(Service::QueryQr, Case::Conflict).to_string(), "4095100");
         assert_eq!(ResponseCode::new(Service::CancelQr, Case::OperationNotAllowed).to_string(), "4057701");
+        // The VA cases of snap.md §4.2.
+        assert_eq!(ResponseCode::new(Service::CreateVa, Case::Successful).to_string(), "2002700");
+        assert_eq!(ResponseCode::new(Service::VaStatus, Case::Successful).to_string(), "2002600");
+        assert_eq!(ResponseCode::new(Service::DeleteVa, Case::InvalidBill).to_string(), "4043112");
+        assert_eq!(ResponseCode::new(Service::InquiryVa, Case::InvalidAmount).to_string(), "4043013");
+        assert_eq!(ResponseCode::new(Service::DeleteVa, Case::PaidBill).to_string(), "4043114");
+        assert_eq!(ResponseCode::new(Service::DeleteVa, Case::ExpiredBill).to_string(), "4043119");
+        assert_eq!(ResponseCode::new(Service::CreateVa, Case::DuplicatePartnerReferenceNo).to_string(), "4092701");
+        assert_eq!(ResponseCode::new(Service::CreateVa, Case::InconsistentRequest).to_string(), "4042718");
     }
 
     #[test]
@@ -168,6 +208,10 @@ mod tests {
             Case::InsufficientFunds,
             Case::TransactionNotFound,
             Case::InconsistentRequest,
+            Case::InvalidBill,
+            Case::InvalidAmount,
+            Case::PaidBill,
+            Case::ExpiredBill,
             Case::OperationNotAllowed,
             Case::Conflict,
             Case::DuplicatePartnerReferenceNo,

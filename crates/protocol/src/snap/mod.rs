@@ -4,6 +4,7 @@ pub mod codes;
 pub mod headers;
 pub mod qr;
 pub mod token;
+pub mod va;
 
 use serde::{Deserialize, Serialize};
 

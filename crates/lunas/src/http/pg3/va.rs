@@ -10,6 +10,7 @@ use lunas_protocol::pg3::va::{
 };
 
 use super::Pg3Error;
+use crate::acquirer::Requested;
 use crate::app::change::{self, Change};
 use crate::app::create::{self, Created, Order, VaSpec};
 use crate::app::query;
@@ -21,7 +22,6 @@ use crate::store::{MerchantKey, PaymentRef};
 
 const MINUTE_MS: i64 = 60_000;
 const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
-const TEN_YEARS_MS: i64 = 3_652 * DAY_MS;
 /// Inquiry shows this many of the latest payments.
 const HISTORY: u32 = 5;
 
@@ -40,15 +40,10 @@ fn respond(
 }
 
 /// When the VA stops accepting payments, as iFortepay defaults and bounds it.
-fn expiry(valid: &ValidCreateVa, multi_use: bool, now: Timestamp) -> Result<Timestamp, Pg3Error> {
+fn expiry(valid: &ValidCreateVa, rule: AmountRule, multi_use: bool, now: Timestamp) -> Result<Timestamp, Pg3Error> {
     let finpay = valid.channel.name == "FINPAY";
-    let default = match valid.payment_system {
-        PaymentSystem::Closed if multi_use && !finpay => TEN_YEARS_MS,
-        PaymentSystem::Open if !finpay => TEN_YEARS_MS,
-        _ => DAY_MS,
-    };
     let Some(requested) = valid.expired_time else {
-        return Ok(now + default);
+        return Ok(now + if finpay { DAY_MS } else { create::default_va_lifetime(rule, multi_use) });
     };
     let requested = from_datetime(requested);
     let lifetime = requested - now;
@@ -75,7 +70,7 @@ pub async fn create(
         // Instalments are many payments by nature.
         PaymentSystem::Partial => (AmountRule::Partial, true),
     };
-    let expires_at = expiry(&valid, multi_use, now)?;
+    let expires_at = expiry(&valid, rule, multi_use, now)?;
     let callback_url = valid
         .callback_url
         .clone()
@@ -119,7 +114,7 @@ pub async fn create(
         billing_name: valid.billing_name,
         description: valid.description,
         order: order_echo,
-        requested_number: valid.va_number,
+        requested_number: valid.va_number.map(Requested::Digits),
     };
     // A repeat of the same request answers with the VA it created.
     let (Created::New(payment) | Created::Existing(payment)) = create::virtual_account(&state, order, spec).await?;

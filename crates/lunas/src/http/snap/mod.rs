@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod qr;
 mod token;
+mod va;
 
 use std::future::Future;
 
@@ -12,7 +13,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{delete, post};
 use lunas_protocol::snap::Service;
 use lunas_protocol::validate::parse_body;
 use serde::Serialize;
@@ -38,6 +39,24 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v1.0/qr/qr-mpm-refund",
             post(|s: State<AppState>, r: Request| call(s, Service::RefundQr, r, qr::refund)),
+        )
+        .route(
+            "/v1.0/transfer-va/create-va",
+            post(|s: State<AppState>, r: Request| call(s, Service::CreateVa, r, va::create)),
+        )
+        .route(
+            "/v1.0/transfer-va/inquiry-va",
+            post(|s: State<AppState>, r: Request| call(s, Service::InquiryVa, r, va::inquiry)),
+        )
+        .route(
+            "/v1.0/transfer-va/status",
+            post(|s: State<AppState>, r: Request| call(s, Service::VaStatus, r, va::status)),
+        )
+        // The standard says DELETE with a body; iFortepay's page uses POST.
+        .route(
+            "/v1.0/transfer-va/delete-va",
+            delete(|s: State<AppState>, r: Request| call(s, Service::DeleteVa, r, va::delete))
+                .post(|s: State<AppState>, r: Request| call(s, Service::DeleteVa, r, va::delete)),
         )
 }
 

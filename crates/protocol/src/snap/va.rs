@@ -1,0 +1,576 @@
+//! SNAP virtual accounts (snap.md §6.2): create (27), inquiry (30), inquiry status
+//! (26) and delete (31) as a merchant calls them, and the payment flag (25) lunas
+//! sends. The identity triple: `partnerServiceId` is the bank's BIN left-padded with
+//! spaces to 8 characters, `customerNo` the rest of the account number, and
+//! `virtualAccountNo` the two together. Clients send them padded or trimmed; lunas
+//! answers padded.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Money, MoneyIn, validate_money};
+use crate::money::Amount;
+use crate::pg3::va::{Channel, MIN_AMOUNT, PaymentSystem, channel};
+use crate::validate::{FieldError, ensure, is_digits, is_email, is_http_url, is_printable_ascii, optional, required};
+
+/// `partnerServiceId` as lunas writes it: the BIN left-padded with spaces.
+pub fn padded_service_id(bin: &str) -> String {
+    format!("{bin:>8}")
+}
+
+/// The identity triple as received.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityIn {
+    pub partner_service_id: Option<String>,
+    pub customer_no: Option<String>,
+    pub virtual_account_no: Option<String>,
+}
+
+/// A checked identity, without padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub service_id: String,
+    pub customer_no: String,
+}
+
+impl Identity {
+    /// The account number a bank transfer names.
+    pub fn number(&self) -> String {
+        format!("{}{}", self.service_id, self.customer_no)
+    }
+}
+
+fn service_id(value: &Option<String>) -> Result<Option<String>, FieldError> {
+    let Some(id) = optional(value, "partnerServiceId", 8)? else { return Ok(None) };
+    let id = id.trim_start();
+    ensure(is_digits(id), "partnerServiceId")?;
+    Ok(Some(id.to_string()))
+}
+
+fn customer_no(value: &Option<String>) -> Result<Option<String>, FieldError> {
+    let Some(no) = optional(value, "customerNo", 20)? else { return Ok(None) };
+    ensure(is_digits(no), "customerNo")?;
+    Ok(Some(no.to_string()))
+}
+
+impl IdentityIn {
+    /// All three present and naming the same account.
+    pub fn validate(&self) -> Result<Identity, FieldError> {
+        let service_id =
+            service_id(&self.partner_service_id)?.ok_or_else(|| FieldError::missing("partnerServiceId"))?;
+        let customer_no = customer_no(&self.customer_no)?.ok_or_else(|| FieldError::missing("customerNo"))?;
+        let account = required(&self.virtual_account_no, "virtualAccountNo", 28)?;
+        let identity = Identity { service_id, customer_no };
+        ensure(account.trim_start() == identity.number(), "virtualAccountNo")?;
+        Ok(identity)
+    }
+
+    /// On create, where the bank may choose: nothing, a `partnerServiceId` alone (the
+    /// bank), or the whole triple (the merchant's own number).
+    fn validate_optional(&self) -> Result<(Option<String>, Option<String>), FieldError> {
+        if self.customer_no.as_deref().is_none_or(str::is_empty)
+            && self.virtual_account_no.as_deref().is_none_or(str::is_empty)
+        {
+            return Ok((service_id(&self.partner_service_id)?, None));
+        }
+        let identity = self.validate()?;
+        Ok((Some(identity.service_id), Some(identity.customer_no)))
+    }
+}
+
+/// `virtualAccountTrxType`. The standard's `L` (maximum, paid once) has no
+/// counterpart among iFortepay's VA kinds and is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrxType {
+    /// `C`: one payment of exactly `totalAmount`.
+    Closed,
+    /// `X`: iFortepay's multi-use closed amount; any number of payments of exactly
+    /// `totalAmount`.
+    MultiClosed,
+    /// `O`: one payment of any amount from the channel's minimum.
+    Open,
+    /// `I`: instalments of any size until they add up to `totalAmount`.
+    Partial,
+    /// `M`: one payment of at least `totalAmount`.
+    Minimum,
+    /// `N`: any number of payments of at least `totalAmount`.
+    OpenMinimum,
+}
+
+impl TrxType {
+    const ALL: [TrxType; 6] = [
+        TrxType::Closed,
+        TrxType::MultiClosed,
+        TrxType::Open,
+        TrxType::Partial,
+        TrxType::Minimum,
+        TrxType::OpenMinimum,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            TrxType::Closed => "C",
+            TrxType::MultiClosed => "X",
+            TrxType::Open => "O",
+            TrxType::Partial => "I",
+            TrxType::Minimum => "M",
+            TrxType::OpenMinimum => "N",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.code() == code)
+    }
+
+    /// How the bank treats the amount.
+    pub fn payment_system(self) -> PaymentSystem {
+        match self {
+            TrxType::Closed | TrxType::MultiClosed => PaymentSystem::Closed,
+            TrxType::Open | TrxType::Minimum | TrxType::OpenMinimum => PaymentSystem::Open,
+            TrxType::Partial => PaymentSystem::Partial,
+        }
+    }
+
+    /// Whether the VA takes more than one payment.
+    pub fn multi_use(self) -> bool {
+        matches!(self, TrxType::MultiClosed | TrxType::Partial | TrxType::OpenMinimum)
+    }
+}
+
+// ---------------------------------------------------------------- create (27)
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateVaRequest {
+    #[serde(flatten)]
+    pub identity: IdentityIn,
+    pub virtual_account_name: Option<String>,
+    pub virtual_account_email: Option<String>,
+    pub virtual_account_phone: Option<String>,
+    pub trx_id: Option<String>,
+    pub total_amount: Option<MoneyIn>,
+    pub bill_details: Option<Vec<Value>>,
+    pub free_texts: Option<Vec<Value>>,
+    pub virtual_account_trx_type: Option<String>,
+    pub fee_amount: Option<MoneyIn>,
+    pub expired_date: Option<String>,
+    pub additional_info: Option<CreateVaInfo>,
+}
+
+/// `additionalInfo` of create: where to notify, and the bank (a PG3 channel name such
+/// as `BCA` or `BRI`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateVaInfo {
+    pub callback_url: Option<String>,
+    pub channel: Option<String>,
+}
+
+/// What lunas keeps of a create beyond amount and number: the merchant's own fields,
+/// and the padded `partnerServiceId` the VA was opened under.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaEcho {
+    #[serde(flatten)]
+    pub fields: EchoOut,
+    pub partner_service_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidCreateVa {
+    /// The BIN the merchant named, trimmed.
+    pub service_id: Option<String>,
+    /// The merchant's own `customerNo`, for a number it chooses.
+    pub customer_no: Option<String>,
+    pub name: String,
+    pub trx_id: String,
+    pub trx_type: TrxType,
+    /// `totalAmount`; absent only for `O`.
+    pub amount: Option<Amount>,
+    pub expired_date: Option<time::OffsetDateTime>,
+    pub callback_url: Option<String>,
+    pub channel: Option<&'static Channel>,
+    pub echo: EchoOut,
+}
+
+/// `trxId`: the merchant's id of the VA, printable ASCII.
+fn trx_id(value: &Option<String>) -> Result<String, FieldError> {
+    let id = required(value, "trxId", 64)?;
+    ensure(is_printable_ascii(id) && !id.contains(' '), "trxId")?;
+    Ok(id.to_string())
+}
+
+impl CreateVaRequest {
+    pub fn validate(&self) -> Result<ValidCreateVa, FieldError> {
+        let (service_id, customer_no) = self.identity.validate_optional()?;
+        let name = required(&self.virtual_account_name, "virtualAccountName", 255)?.to_string();
+        let email = optional(&self.virtual_account_email, "virtualAccountEmail", 255)?;
+        if let Some(email) = email {
+            ensure(is_email(email), "virtualAccountEmail")?;
+        }
+        let phone = optional(&self.virtual_account_phone, "virtualAccountPhone", 30)?;
+        if let Some(phone) = phone {
+            ensure(is_digits(phone.trim_start_matches('+')), "virtualAccountPhone")?;
+        }
+        let trx_id = trx_id(&self.trx_id)?;
+        let trx_type = match optional(&self.virtual_account_trx_type, "virtualAccountTrxType", 1)? {
+            None => TrxType::Closed,
+            Some(code) => TrxType::parse(code).ok_or_else(|| FieldError::format("virtualAccountTrxType"))?,
+        };
+        let amount = match (&self.total_amount, trx_type) {
+            (None, TrxType::Open) => None,
+            (money, _) => Some(validate_money(money, "totalAmount")?),
+        };
+        if let Some(amount) = amount {
+            let least = match trx_type {
+                TrxType::Closed | TrxType::MultiClosed | TrxType::Partial => MIN_AMOUNT,
+                TrxType::Open | TrxType::Minimum | TrxType::OpenMinimum => Amount::from_sen(100),
+            };
+            // Banks move whole rupiah.
+            ensure(amount >= least && amount.is_whole_rupiah(), "totalAmount.value")?;
+        }
+        ensure(self.bill_details.as_ref().is_none_or(|b| b.len() <= 24), "billDetails")?;
+        ensure(self.free_texts.as_ref().is_none_or(|f| f.len() <= 25), "freeTexts")?;
+        if self.fee_amount.is_some() {
+            validate_money(&self.fee_amount, "feeAmount")?;
+        }
+        let expired_date = optional(&self.expired_date, "expiredDate", 25)?
+            .map(|t| crate::timestamp::parse(t).ok_or_else(|| FieldError::format("expiredDate")))
+            .transpose()?;
+        let info = self.additional_info.as_ref();
+        let callback_url = optional(&info.and_then(|i| i.callback_url.clone()), "additionalInfo.callbackUrl", 1024)?
+            .map(str::to_string);
+        if let Some(url) = &callback_url {
+            ensure(is_http_url(url), "additionalInfo.callbackUrl")?;
+        }
+        let channel = optional(&info.and_then(|i| i.channel.clone()), "additionalInfo.channel", 16)?
+            .map(|name| channel(name).ok_or_else(|| FieldError::format("additionalInfo.channel")))
+            .transpose()?;
+        let echo = EchoOut {
+            virtual_account_email: email.map(str::to_string),
+            virtual_account_phone: phone.map(str::to_string),
+            bill_details: self.bill_details.clone(),
+            free_texts: self.free_texts.clone(),
+            virtual_account_trx_type: trx_type.code().to_string(),
+        };
+        Ok(ValidCreateVa {
+            service_id,
+            customer_no,
+            name,
+            trx_id,
+            trx_type,
+            amount,
+            expired_date,
+            callback_url,
+            channel,
+            echo,
+        })
+    }
+}
+
+// ---------------------------------------------------------------- lookups (30, 31, 26)
+
+/// Inquiry VA (30) and delete VA (31): the triple, and `trxId` (mandatory for 30).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaLookupRequest {
+    #[serde(flatten)]
+    pub identity: IdentityIn,
+    pub trx_id: Option<String>,
+    pub additional_info: Option<Value>,
+}
+
+impl VaLookupRequest {
+    /// The account and, when given, `trxId`.
+    pub fn validate(&self, trx_id_required: bool) -> Result<(Identity, Option<String>), FieldError> {
+        let identity = self.identity.validate()?;
+        let trx_id = match (&self.trx_id, trx_id_required) {
+            (None, false) => None,
+            (value, _) => Some(trx_id(value)?),
+        };
+        Ok((identity, trx_id))
+    }
+}
+
+/// Inquiry status (26).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusRequest {
+    #[serde(flatten)]
+    pub identity: IdentityIn,
+    pub inquiry_request_id: Option<String>,
+    pub payment_request_id: Option<String>,
+    pub additional_info: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidStatus {
+    pub identity: Identity,
+    pub inquiry_request_id: Option<String>,
+    pub payment_request_id: Option<String>,
+}
+
+impl StatusRequest {
+    pub fn validate(&self) -> Result<ValidStatus, FieldError> {
+        Ok(ValidStatus {
+            identity: self.identity.validate()?,
+            inquiry_request_id: optional(&self.inquiry_request_id, "inquiryRequestId", 128)?.map(str::to_string),
+            payment_request_id: optional(&self.payment_request_id, "paymentRequestId", 128)?.map(str::to_string),
+        })
+    }
+}
+
+// ---------------------------------------------------------------- answers
+
+/// The identity triple as lunas writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityOut {
+    pub partner_service_id: String,
+    pub customer_no: String,
+    pub virtual_account_no: String,
+}
+
+impl IdentityOut {
+    /// The triple of account `number` opened under the padded `partner_service_id`.
+    pub fn new(partner_service_id: &str, number: &str) -> Self {
+        let bin = partner_service_id.trim_start();
+        let customer_no = number.strip_prefix(bin).unwrap_or(number);
+        Self {
+            partner_service_id: partner_service_id.to_string(),
+            customer_no: customer_no.to_string(),
+            virtual_account_no: format!("{partner_service_id}{customer_no}"),
+        }
+    }
+}
+
+/// `virtualAccountData` of create, inquiry and delete.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaData {
+    #[serde(flatten)]
+    pub identity: IdentityOut,
+    pub virtual_account_name: String,
+    pub trx_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_amount: Option<Money>,
+    pub expired_date: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_update_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_date: Option<String>,
+    #[serde(flatten)]
+    pub echo: EchoOut,
+    pub additional_info: VaInfo,
+}
+
+/// The merchant's own fields, as it sent them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EchoOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub virtual_account_email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub virtual_account_phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bill_details: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_texts: Option<Vec<Value>>,
+    pub virtual_account_trx_type: String,
+}
+
+/// lunas's additions: the bank, the state and what was paid so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaInfo {
+    pub channel: String,
+    /// `ACTIVE`, `PAID`, `EXPIRED`, `DELETED`, `REFUNDED`.
+    pub virtual_account_status: String,
+    pub paid_amount: Money,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VaResponse {
+    pub response_code: String,
+    pub response_message: String,
+    pub virtual_account_data: VaData,
+}
+
+/// `virtualAccountData` of delete: the triple and `trxId`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedVa {
+    #[serde(flatten)]
+    pub identity: IdentityOut,
+    pub trx_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteVaResponse {
+    pub response_code: String,
+    pub response_message: String,
+    pub virtual_account_data: DeletedVa,
+}
+
+/// English and Indonesian, as SNAP gives reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub english: String,
+    pub indonesia: String,
+}
+
+/// `virtualAccountData` of inquiry status (26).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentStatus {
+    pub payment_flag_reason: Reason,
+    #[serde(flatten)]
+    pub identity: IdentityOut,
+    pub inquiry_request_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_request_id: Option<String>,
+    pub paid_amount: Money,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_amount: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trx_date_time: Option<String>,
+    /// `00` once money was received, `01` otherwise.
+    pub payment_flag_status: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusResponse {
+    pub response_code: String,
+    pub response_message: String,
+    pub virtual_account_data: PaymentStatus,
+}
+
+/// The payment flag (25) lunas sends for each payment into a SNAP-created VA.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentNotification {
+    #[serde(flatten)]
+    pub identity: IdentityOut,
+    pub virtual_account_name: String,
+    pub trx_id: String,
+    /// Unique per payment: the VA's reference and the payment's time.
+    pub payment_request_id: String,
+    pub paid_amount: Money,
+    /// Everything the VA received so far, this payment included.
+    pub cumulative_payment_amount: Money,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_amount: Option<Money>,
+    pub trx_date_time: String,
+    pub reference_no: String,
+    pub flag_advise: String,
+    pub additional_info: VaInfo,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(psid: &str, customer: &str, account: &str) -> IdentityIn {
+        IdentityIn {
+            partner_service_id: Some(psid.into()),
+            customer_no: Some(customer.into()),
+            virtual_account_no: Some(account.into()),
+        }
+    }
+
+    #[test]
+    fn padded_and_trimmed_spellings_name_the_same_account() {
+        let expected = Identity { service_id: "13033".into(), customer_no: "00011234567".into() };
+        for (psid, account) in [
+            ("   13033", "   1303300011234567"),
+            ("13033", "1303300011234567"),
+            ("  13033", "  1303300011234567"),
+            ("   13033", "1303300011234567"),
+        ] {
+            assert_eq!(identity(psid, "00011234567", account).validate().unwrap(), expected, "{psid:?} {account:?}");
+        }
+        assert_eq!(padded_service_id("13033"), "   13033");
+        let out = IdentityOut::new("   13033", "1303300011234567");
+        assert_eq!((out.customer_no.as_str(), out.virtual_account_no.as_str()), ("00011234567", "   1303300011234567"));
+    }
+
+    #[test]
+    fn the_triple_must_agree_and_be_digits() {
+        let field = |i: IdentityIn| i.validate().unwrap_err().field;
+        assert_eq!(field(identity("13033", "0001", "130330002")), "virtualAccountNo");
+        assert_eq!(field(identity("1303A", "0001", "1303A0001")), "partnerServiceId");
+        assert_eq!(field(identity("123456789", "0001", "1234567890001")), "partnerServiceId");
+        assert_eq!(field(identity("13033", "00-1", "1303300-1")), "customerNo");
+        assert_eq!(field(IdentityIn { customer_no: Some("1".into()), ..IdentityIn::default() }), "partnerServiceId");
+    }
+
+    fn create(body: serde_json::Value) -> Result<ValidCreateVa, FieldError> {
+        serde_json::from_value::<CreateVaRequest>(body).unwrap().validate()
+    }
+
+    #[test]
+    fn create_defaults_to_a_closed_amount_and_lets_the_bank_choose() {
+        let valid = create(serde_json::json!({
+            "virtualAccountName": "Budi", "trxId": "INV-1",
+            "totalAmount": {"value": "15000.00", "currency": "IDR"},
+        }))
+        .unwrap();
+        assert_eq!((valid.trx_type, valid.service_id, valid.customer_no), (TrxType::Closed, None, None));
+        assert_eq!(valid.amount, Amount::from_rupiah(15_000));
+    }
+
+    #[test]
+    fn create_names_the_failing_field() {
+        let base = serde_json::json!({
+            "virtualAccountName": "Budi", "trxId": "INV-1",
+            "totalAmount": {"value": "15000.00", "currency": "IDR"},
+        });
+        let with = |key: &str, value: serde_json::Value| {
+            let mut body = base.clone();
+            body[key] = value;
+            create(body).unwrap_err().field
+        };
+        assert_eq!(with("virtualAccountName", serde_json::Value::Null), "virtualAccountName");
+        assert_eq!(with("trxId", "has space".into()), "trxId");
+        assert_eq!(with("virtualAccountTrxType", "L".into()), "virtualAccountTrxType");
+        assert_eq!(
+            with("totalAmount", serde_json::json!({"value": "15000.50", "currency": "IDR"})),
+            "totalAmount.value"
+        );
+        assert_eq!(
+            with("totalAmount", serde_json::json!({"value": "5000.00", "currency": "IDR"})),
+            "totalAmount.value"
+        );
+        assert_eq!(with("totalAmount", serde_json::Value::Null), "totalAmount");
+        assert_eq!(with("expiredDate", "tomorrow".into()), "expiredDate");
+        assert_eq!(with("virtualAccountEmail", "budi".into()), "virtualAccountEmail");
+        assert_eq!(with("additionalInfo", serde_json::json!({"channel": "NOPE"})), "additionalInfo.channel");
+        assert_eq!(with("additionalInfo", serde_json::json!({"callbackUrl": "ftp://x"})), "additionalInfo.callbackUrl");
+        assert_eq!(with("freeTexts", serde_json::json!(vec![serde_json::json!({}); 26])), "freeTexts");
+    }
+
+    #[test]
+    fn open_amounts_need_no_total_and_types_map_to_kinds() {
+        let valid =
+            create(serde_json::json!({"virtualAccountName": "Budi", "trxId": "1", "virtualAccountTrxType": "O"}))
+                .unwrap();
+        assert_eq!((valid.amount, valid.trx_type.payment_system()), (None, PaymentSystem::Open));
+        let kinds: Vec<(bool, PaymentSystem)> =
+            TrxType::ALL.iter().map(|t| (t.multi_use(), t.payment_system())).collect();
+        assert_eq!(
+            kinds,
+            [
+                (false, PaymentSystem::Closed),
+                (true, PaymentSystem::Closed),
+                (false, PaymentSystem::Open),
+                (true, PaymentSystem::Partial),
+                (false, PaymentSystem::Open),
+                (true, PaymentSystem::Open),
+            ]
+        );
+    }
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{AppResult, Gateway, merchants};
 use crate::domain::{
-    Amount, DomainError, Event, Merchant, NoticeKind, Payer, Payment, PaymentState, Refund, Step, Transition,
+    Amount, DomainError, Effect, Event, Merchant, NoticeKind, Payer, Payment, PaymentState, Refund, Step, Transition,
     transition,
 };
 use crate::render::notice;
@@ -104,11 +104,14 @@ async fn acquirer_target(gw: &Gateway, by: PaymentRef) -> AppResult<(Payment, Ar
 pub(super) fn record(step: Step, refund: Option<Refund>, merchant: &Merchant) -> StoreResult<PaymentChange> {
     let Step { next, effect, notice, releases_number } = step;
     let notice = notice.map(|kind| outgoing(&next, kind, refund.as_ref(), merchant)).transpose()?;
-    let number = next
-        .virtual_account()
-        .filter(|_| releases_number)
-        .map(|va| NumberChange::Release { number: va.number.clone() });
-    Ok(PaymentChange { next, kind: ChangeKind::Update, effect, refund, number, notice })
+    // New terms keep the VA's number for as long as the VA now lives.
+    let kind = if effect == Effect::Amended { ChangeKind::Amend } else { ChangeKind::Update };
+    let number = next.virtual_account().and_then(|va| match (releases_number, kind) {
+        (true, _) => Some(NumberChange::Release { number: va.number.clone() }),
+        (false, ChangeKind::Amend) => Some(NumberChange::Extend { number: va.number.clone(), until: next.expires_at }),
+        (false, _) => None,
+    });
+    Ok(PaymentChange { next, kind, effect, refund, number, notice })
 }
 
 /// The notification for a change, rendered now so every attempt sends these bytes.

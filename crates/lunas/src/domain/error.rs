@@ -9,6 +9,7 @@ pub enum Action {
     Cancel,
     Expire,
     Refund,
+    Amend,
 }
 
 /// Business rules a command can break. Each API face maps these once to its own codes.

@@ -4,6 +4,7 @@
 //! Pending ──pay (completes)──▶ Paid ──refund──▶ PartiallyRefunded ──refund──▶ Refunded
 //!  │  ▲                             └──────────── refund (all) ───────────────▶┘
 //!  │  └─pay (multi-use, or a partial instalment): stays Pending, money received
+//!  ├──amend (nothing received yet): stays Pending with new terms
 //!  ├──cancel──▶ Canceled
 //!  └──expire──▶ Expired   (also derived: a pending payment past expires_at)
 //! ```
@@ -15,7 +16,7 @@
 
 use lunas_protocol::money::Amount;
 
-use super::{Action, DomainError, Payer, Payment, PaymentState, Receipt, Timestamp};
+use super::{Action, AmountRule, DomainError, Instrument, Payer, Payment, PaymentState, Receipt, Timestamp};
 
 /// Something that happens to a payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +32,19 @@ pub enum Event {
     Refund {
         amount: Option<Amount>,
     },
+    /// The merchant changes what it asks for (SNAP's update VA).
+    Amend(Box<Terms>),
+}
+
+/// What a payment asks for, as a merchant may change it before any money arrives.
+/// Whether it takes money more than once stays as created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terms {
+    pub amount: Amount,
+    pub rule: AmountRule,
+    pub expires_at: Timestamp,
+    pub instrument: Instrument,
+    pub callback_url: String,
 }
 
 /// What the merchant must be told after a change.
@@ -53,6 +67,7 @@ pub enum Effect {
     Canceled,
     Expired,
     Refunded(Amount),
+    Amended,
 }
 
 impl Effect {
@@ -63,6 +78,7 @@ impl Effect {
             Effect::Canceled => "canceled",
             Effect::Expired => "expired",
             Effect::Refunded(_) => "refunded",
+            Effect::Amended => "amended",
         }
     }
 
@@ -71,7 +87,7 @@ impl Effect {
         match self {
             Effect::Received(receipt) => Some(receipt.amount),
             Effect::Refunded(amount) => Some(*amount),
-            Effect::Created | Effect::Canceled | Effect::Expired => None,
+            Effect::Created | Effect::Canceled | Effect::Expired | Effect::Amended => None,
         }
     }
 }
@@ -106,6 +122,8 @@ pub fn transition(payment: &Payment, event: &Event, now: Timestamp) -> Result<Tr
         // A derived expiry is recorded the first time something asks for it.
         (Expired, Event::Expire) if payment.state == Pending => Ok(expire(payment, now)),
         (Pending, Event::Refund { .. }) => refused(Action::Refund),
+        (Pending, Event::Amend(terms)) if !payment.received.is_positive() => Ok(amend(payment, terms)),
+        (Pending, Event::Amend(_)) => refused(Action::Amend),
 
         (Paid | PartiallyRefunded, Event::Refund { amount }) => refund(payment, *amount),
         (Refunded, Event::Refund { .. }) => Err(DomainError::RefundExceedsBalance { refundable: Amount::ZERO }),
@@ -116,6 +134,7 @@ pub fn transition(payment: &Payment, event: &Event, now: Timestamp) -> Result<Tr
         (Paid | PartiallyRefunded | Refunded | Expired, Event::Cancel) => refused(Action::Cancel),
         (Paid | PartiallyRefunded | Refunded | Canceled, Event::Expire) => refused(Action::Expire),
         (Canceled | Expired, Event::Refund { .. }) => refused(Action::Refund),
+        (Paid | PartiallyRefunded | Refunded | Canceled | Expired, Event::Amend(_)) => refused(Action::Amend),
     }
 }
 
@@ -157,6 +176,16 @@ fn expire(payment: &Payment, now: Timestamp) -> Transition {
     next.state = PaymentState::Expired;
     next.expires_at = payment.expires_at.min(now);
     changed(next, Effect::Expired, None, payment.virtual_account().is_some())
+}
+
+fn amend(payment: &Payment, terms: &Terms) -> Transition {
+    let mut next = successor(payment);
+    next.amount = terms.amount;
+    next.rule = terms.rule;
+    next.expires_at = terms.expires_at;
+    next.instrument = terms.instrument.clone();
+    next.callback_url = terms.callback_url.clone();
+    changed(next, Effect::Amended, None, false)
 }
 
 fn refund(payment: &Payment, requested: Option<Amount>) -> Result<Transition, DomainError> {
@@ -365,6 +394,39 @@ mod tests {
             transition(&va, &pay(sen(1_500_050)), 0),
             Err(DomainError::FractionalAmount { offered: sen(1_500_050) })
         );
+    }
+
+    #[test]
+    fn terms_change_only_before_money_arrives() {
+        let terms = Terms {
+            amount: sen(2_000_000),
+            rule: AmountRule::Partial,
+            expires_at: 5_000,
+            instrument: Instrument::Qris { content: "new".into(), terminal_id: None },
+            callback_url: "https://m.example/new".into(),
+        };
+        let amend = Event::Amend(Box::new(terms.clone()));
+        let pending = payment(PaymentState::Pending, Amount::ZERO);
+        let s = step(transition(&pending, &amend, 0));
+        assert_eq!((s.effect, s.notice, s.releases_number), (Effect::Amended, None, false));
+        let expected = Payment {
+            amount: terms.amount,
+            rule: terms.rule,
+            expires_at: terms.expires_at,
+            instrument: terms.instrument,
+            callback_url: terms.callback_url,
+            version: 4,
+            ..pending.clone()
+        };
+        assert_eq!(s.next, expected);
+
+        let instalment = Payment { received: sen(100), ..pending.clone() };
+        let refused = |state| Err(DomainError::InvalidState { action: Action::Amend, state });
+        assert_eq!(transition(&instalment, &amend, 0), refused(PaymentState::Pending));
+        assert_eq!(transition(&pending, &amend, 1_000), refused(PaymentState::Expired));
+        for state in [PaymentState::Paid, PaymentState::Canceled, PaymentState::Refunded] {
+            assert_eq!(transition(&payment(state, Amount::ZERO), &amend, 0), refused(state));
+        }
     }
 
     #[test]

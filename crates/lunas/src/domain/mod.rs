@@ -9,7 +9,7 @@ pub mod time;
 
 pub use error::{Action, DomainError};
 pub use lunas_protocol::money::Amount;
-pub use machine::{Effect, Event, NoticeKind, Step, Transition, transition};
+pub use machine::{Effect, Event, NoticeKind, Step, Terms, Transition, transition};
 pub use merchant::{Merchant, MerchantId, NewMerchant, generate_secret, new_partner_id};
 pub use payment::{
     AmountRule, Face, Instrument, NewPayment, Payer, Payment, PaymentId, PaymentState, Receipt, Refund, VirtualAccount,

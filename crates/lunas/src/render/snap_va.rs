@@ -11,7 +11,7 @@ use super::snap::format_time;
 use crate::domain::{AmountRule, NoticeKind, Payment, PaymentState, Timestamp};
 
 /// What lunas kept of the create, or `None` for a payment that is not a SNAP VA.
-fn echo(payment: &Payment) -> Option<VaEcho> {
+pub fn echo(payment: &Payment) -> Option<VaEcho> {
     serde_json::from_value(payment.virtual_account()?.order.clone()).ok()
 }
 
@@ -59,15 +59,10 @@ pub fn va_data(payment: &Payment, now: Timestamp) -> Option<VaData> {
         trx_id: payment.merchant_reference.clone(),
         total_amount: total_amount(payment),
         expired_date: format_time(payment.expires_at),
-        last_update_date: Some(format_time(last_update(payment))),
         payment_date: payment.paid_at.map(format_time),
         echo: echo.fields,
         additional_info: info(payment, state)?,
     })
-}
-
-fn last_update(payment: &Payment) -> Timestamp {
-    [payment.paid_at, payment.canceled_at].into_iter().flatten().fold(payment.created_at, Timestamp::max)
 }
 
 /// Names one payment into the VA: its reference and the payment's time.

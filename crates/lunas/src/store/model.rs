@@ -97,7 +97,10 @@ pub struct PaymentChange {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
     Insert,
+    /// A state-machine step: state, totals, timestamps.
     Update,
+    /// New terms: amount, rule, expiry, instrument and callback URL.
+    Amend,
 }
 
 /// A virtual-account number taken or given back.
@@ -110,6 +113,11 @@ pub enum NumberChange {
     },
     Release {
         number: String,
+    },
+    /// The holder keeps it until `until` now.
+    Extend {
+        number: String,
+        until: Timestamp,
     },
 }
 

@@ -79,6 +79,9 @@ const INSERT_PAYMENT: &str = "INSERT INTO payments (id, merchant_id, reference_n
 const UPDATE_PAYMENT: &str = "UPDATE payments SET state = $1, received = $2, refunded = $3, payer = $4, paid_at = $5,
        canceled_at = $6, expires_at = $7, version = $8
      WHERE id = $9 AND version = $10";
+const AMEND_PAYMENT: &str = "UPDATE payments SET amount = $1, rule = $2, instrument = $3, callback_url = $4,
+       expires_at = $5, version = $6
+     WHERE id = $7 AND version = $8";
 const INSERT_RECEIPT: &str = "INSERT INTO receipts (payment_id, amount, paid_at, payer) VALUES ($1, $2, $3, $4)";
 const INSERT_REFUND: &str = "INSERT INTO refunds (refund_no, payment_id, merchant_id, merchant_refund_no, fingerprint,
        amount, reason, created_at)
@@ -89,6 +92,7 @@ const CLAIM_NUMBER: &str = "INSERT INTO va_numbers (number, payment_id, live_unt
      WHERE va_numbers.live_until <= $4";
 const RELEASE_NUMBER: &str = "UPDATE va_numbers SET live_until = CASE WHEN live_until < $1 THEN live_until ELSE $1 END
      WHERE number = $2 AND payment_id = $3";
+const EXTEND_NUMBER: &str = "UPDATE va_numbers SET live_until = $1 WHERE number = $2 AND payment_id = $3";
 const INSERT_EVENT: &str =
     "INSERT INTO payment_events (payment_id, version, kind, amount, state, at) VALUES ($1, $2, $3, $4, $5, $6)";
 const INSERT_OUTBOX: &str =
@@ -122,6 +126,22 @@ const PG_UPDATE: &str = "WITH upd AS (
     obx AS (
         INSERT INTO outbox (merchant_id, payment_id, target_url, notice, next_attempt_at, created_at)
         SELECT merchant_id, id, $24::text, $25::text, $11::bigint, $11::bigint FROM upd WHERE $25::text IS NOT NULL)
+    SELECT COUNT(*) AS changed FROM upd";
+
+/// PostgreSQL: new terms in one statement, hanging off the version-checked update.
+const PG_AMEND: &str = "WITH upd AS (
+        UPDATE payments SET amount = $1, rule = $2, instrument = $3, callback_url = $4, expires_at = $5, version = $6
+        WHERE id = $7 AND version = $8
+        RETURNING id, merchant_id),
+    rid AS (
+        INSERT INTO request_ids (merchant_id, day, request_id, created_at)
+        SELECT merchant_id, $10::text, $11::text, $9::bigint FROM upd WHERE $11::text IS NOT NULL),
+    num AS (
+        UPDATE va_numbers SET live_until = $5::bigint
+        WHERE number = $12::text AND payment_id IN (SELECT id FROM upd)),
+    evt AS (
+        INSERT INTO payment_events (payment_id, version, kind, amount, state, at)
+        SELECT id, $6::bigint, $13::text, NULL, $14::text, $9::bigint FROM upd)
     SELECT COUNT(*) AS changed FROM upd";
 
 /// PostgreSQL: a new payment in one statement, written only if its number (if any)
@@ -210,16 +230,26 @@ struct Encoded {
 impl Encoded {
     fn of(p: &Payment, kind: ChangeKind) -> Self {
         let fixed = match kind {
-            ChangeKind::Insert => Some((encode_json(&p.rule), encode_json(&p.instrument))),
+            ChangeKind::Insert | ChangeKind::Amend => Some((encode_json(&p.rule), encode_json(&p.instrument))),
             ChangeKind::Update => None,
         };
         Self { id: p.id.to_string(), payer: p.payer.as_ref().map(encode_json), fixed }
     }
 
+    fn fixed(&self) -> (&str, &str) {
+        self.fixed.as_ref().map_or(("", ""), |(r, i)| (r.as_str(), i.as_str()))
+    }
+
     /// `INSERT_PAYMENT`'s parameters (an insert's encoding has the rule and instrument).
     fn columns<'a>(&'a self, p: &'a Payment) -> [Param<'a>; 21] {
-        let (rule, instrument) = self.fixed.as_ref().map_or(("", ""), |(r, i)| (r.as_str(), i.as_str()));
+        let (rule, instrument) = self.fixed();
         payment_columns(p, &self.id, rule, instrument, self.payer.as_deref())
+    }
+
+    /// `AMEND_PAYMENT`'s parameters, which `PG_AMEND` starts with too.
+    fn terms<'a>(&'a self, p: &'a Payment) -> [Param<'a>; 8] {
+        let (rule, instrument) = self.fixed();
+        params![p.amount.sen(), rule, instrument, &p.callback_url, p.expires_at, p.version, &self.id, p.version - 1]
     }
 }
 
@@ -331,6 +361,7 @@ impl Conn<'_> {
         let written = match change.kind {
             ChangeKind::Insert => self.sql.execute(INSERT_PAYMENT, &encoded.columns(p))?,
             ChangeKind::Update => self.sql.execute(UPDATE_PAYMENT, &update_columns(p, id, encoded.payer.as_deref()))?,
+            ChangeKind::Amend => self.sql.execute(AMEND_PAYMENT, &encoded.terms(p))?,
         };
         if written != 1 {
             return Err(StoreError::Conflict);
@@ -364,6 +395,9 @@ impl Conn<'_> {
             Some(NumberChange::Release { number }) => {
                 self.sql.execute(RELEASE_NUMBER, &params![now, number, id])?;
             }
+            Some(NumberChange::Extend { number, until }) => {
+                self.sql.execute(EXTEND_NUMBER, &params![*until, number, id])?;
+            }
             None => {}
         }
         let amount = change.effect.amount().map(|a| a.sen());
@@ -391,7 +425,7 @@ impl Conn<'_> {
             ChangeKind::Insert => {
                 let (number, until) = match &change.number {
                     Some(NumberChange::Claim { number, until }) => (Some(number.as_str()), Some(*until)),
-                    Some(NumberChange::Release { .. }) | None => (None, None),
+                    Some(NumberChange::Release { .. } | NumberChange::Extend { .. }) | None => (None, None),
                 };
                 let columns = encoded.columns(p);
                 let rest = params![number, until, now, day, request, change.effect.as_str(), amount];
@@ -406,7 +440,7 @@ impl Conn<'_> {
                 let refund = change.refund.as_ref();
                 let released = match &change.number {
                     Some(NumberChange::Release { number }) => Some(number.as_str()),
-                    Some(NumberChange::Claim { .. }) | None => None,
+                    Some(NumberChange::Claim { .. } | NumberChange::Extend { .. }) | None => None,
                 };
                 let rest = params![
                     now,
@@ -428,6 +462,15 @@ impl Conn<'_> {
                 let columns = update_columns(p, id, encoded.payer.as_deref());
                 let all: Vec<Param<'_>> = columns.into_iter().chain(rest).collect();
                 self.sql.query_opt(PG_UPDATE, &all, |row| row.int("changed"))?
+            }
+            ChangeKind::Amend => {
+                let extended = match &change.number {
+                    Some(NumberChange::Extend { number, .. }) => Some(number.as_str()),
+                    Some(NumberChange::Claim { .. } | NumberChange::Release { .. }) | None => None,
+                };
+                let rest = params![now, day, request, extended, change.effect.as_str(), p.state.as_str()];
+                let all: Vec<Param<'_>> = encoded.terms(p).into_iter().chain(rest).collect();
+                self.sql.query_opt(PG_AMEND, &all, |row| row.int("changed"))?
             }
         };
         if changed != Some(1) {

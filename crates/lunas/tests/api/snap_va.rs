@@ -336,3 +336,92 @@ async fn a_delete_racing_a_payment_has_one_winner() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(callback.received().len(), payments, "one notification per payment, none for a deleted VA");
 }
+
+const UPDATE: &str = "/v1.0/transfer-va/update-va";
+
+/// An update body: the VA's identity and `trxId`, and new terms.
+fn update_body(va: &Value, amount: &str, expires: &str) -> Value {
+    let mut body = lookup(va);
+    body["virtualAccountName"] = json!("Budi S.");
+    body["virtualAccountTrxType"] = va["virtualAccountTrxType"].clone();
+    body["totalAmount"] = money(amount);
+    body["expiredDate"] = json!(expires);
+    body
+}
+
+#[tokio::test]
+async fn an_update_changes_the_terms_of_a_va_no_money_reached() {
+    let callback = CallbackServer::start().await;
+    let app = TestApp::spawn().await;
+    let in_hours = |h: i64| lunas_protocol::timestamp::format(app.clock.now_datetime() + time::Duration::hours(h));
+    let mut body = create_body("C", Some("15000.00"), &callback.url);
+    body["expiredDate"] = json!(in_hours(1));
+    let va = create(&app, &body).await;
+
+    let updated = app.call_with(Method::PUT, &app.merchant, UPDATE, &update_body(&va, "20000.00", &in_hours(5))).await;
+    updated.expect("2002800");
+    let data = &updated.body["virtualAccountData"];
+    assert_eq!(data["virtualAccountName"], "Budi S.");
+    assert_eq!(data["totalAmount"], money("20000.00"));
+    assert_eq!(data["expiredDate"], in_hours(5));
+    assert_eq!(data["virtualAccountNo"], va["virtualAccountNo"], "the number stays");
+
+    // Past the first expiry the number still takes transfers, of the new amount only.
+    app.clock.advance(time::Duration::hours(2));
+    assert_eq!(pay(&app, &va, "15000").await, 422);
+    assert_eq!(pay(&app, &va, "20000").await, 200);
+    let notice = callback.wait_for(1).await[0].json();
+    assert_eq!(notice["totalAmount"], money("20000.00"));
+    assert_eq!(notice["virtualAccountName"], "Budi S.");
+
+    // Paid: no more updates.
+    let again = update_body(&va, "25000.00", &in_hours(6));
+    app.call_with(Method::PUT, &app.merchant, UPDATE, &again).await.expect("4042814");
+}
+
+#[tokio::test]
+async fn updates_are_refused_once_money_arrived_or_the_va_is_gone() {
+    let app = TestApp::spawn().await;
+    let url = "http://127.0.0.1:9/notify";
+    let later = lunas_protocol::timestamp::format(app.clock.now_datetime() + time::Duration::hours(3));
+    let put = |body: Value| {
+        let app = &app;
+        async move { app.call_with(Method::PUT, &app.merchant, UPDATE, &body).await }
+    };
+
+    let partial = create(&app, &create_body("I", Some("30000.00"), url)).await;
+    assert_eq!(pay(&app, &partial, "10000").await, 200);
+    put(update_body(&partial, "40000.00", &later)).await.expect("4042814");
+
+    let deleted = create(&app, &create_body("C", Some("15000.00"), url)).await;
+    app.call(DELETE, &lookup(&deleted)).await.expect("2003100");
+    put(update_body(&deleted, "20000.00", &later))
+        .await
+        .expect_message("4042812", "Invalid Bill/Virtual Account Deleted");
+
+    let va = create(&app, &create_body("C", Some("15000.00"), url)).await;
+    let mut other_type = update_body(&va, "20000.00", &later);
+    other_type["virtualAccountTrxType"] = json!("O");
+    put(other_type).await.expect_message("4002801", "Invalid Field Format virtualAccountTrxType");
+    let mut unknown = update_body(&va, "20000.00", &later);
+    unknown["trxId"] = json!("NOPE");
+    put(unknown).await.expect("4042812");
+    let mut anonymous = update_body(&va, "20000.00", &later);
+    anonymous.as_object_mut().unwrap().remove("customerNo");
+    put(anonymous).await.expect_message("4002802", "Invalid Mandatory Field customerNo");
+    app.call_with(Method::PUT, &app.other, UPDATE, &update_body(&va, "20000.00", &later)).await.expect("4042812");
+    // The wrong method, or a path lunas does not serve: SNAP's JSON all the same.
+    app.call(UPDATE, &update_body(&va, "20000.00", &later)).await.expect("4050000");
+    app.call("/v1.0/transfer-va/report", &json!({})).await.expect("4040002");
+    let (status, body) = app.pg3(&app.merchant, "/va/report", &json!({})).await;
+    assert_eq!((status, body["response_message"].as_str()), (404, Some("path not found")));
+
+    // The VA is as it was.
+    let found = app.call(INQUIRY, &lookup(&va)).await;
+    assert_eq!(found.body["virtualAccountData"]["totalAmount"], money("15000.00"));
+
+    // Update status (29) is not offered, and says so in SNAP's words.
+    let status = json!({"partnerServiceId": va["partnerServiceId"], "customerNo": va["customerNo"],
+                        "virtualAccountNo": va["virtualAccountNo"], "trxId": va["trxId"], "paidStatus": "Y"});
+    app.call_with(Method::PUT, &app.merchant, "/v1.0/transfer-va/update-status", &status).await.expect("4052900");
+}

@@ -12,7 +12,6 @@ pub enum Service {
     AccessTokenB2b,
     CancelQr,
     RefundQr,
-    VaPayment,
     VaStatus,
     CreateVa,
     UpdateVa,
@@ -30,7 +29,6 @@ impl Service {
             Service::AccessTokenB2b => 73,
             Service::CancelQr => 77,
             Service::RefundQr => 78,
-            Service::VaPayment => 25,
             Service::VaStatus => 26,
             Service::CreateVa => 27,
             Service::UpdateVa => 28,
@@ -61,6 +59,7 @@ pub enum Case {
     PaidBill,
     /// A VA past its `expiredDate`.
     ExpiredBill,
+    FunctionNotSupported,
     OperationNotAllowed,
     Conflict,
     DuplicatePartnerReferenceNo,
@@ -80,7 +79,7 @@ impl Case {
             | Case::InvalidAmount
             | Case::PaidBill
             | Case::ExpiredBill => 404,
-            Case::OperationNotAllowed => 405,
+            Case::OperationNotAllowed | Case::FunctionNotSupported => 405,
             Case::Conflict | Case::DuplicatePartnerReferenceNo => 409,
             Case::GeneralError => 500,
         }
@@ -93,6 +92,7 @@ impl Case {
             | Case::Unauthorized
             | Case::TransactionExpired
             | Case::Conflict
+            | Case::FunctionNotSupported
             | Case::GeneralError => 0,
             Case::InvalidFieldFormat
             | Case::InvalidToken
@@ -127,6 +127,7 @@ impl Case {
             Case::InvalidBill | Case::ExpiredBill => "Invalid Bill/Virtual Account",
             Case::InvalidAmount => "Invalid Amount",
             Case::PaidBill => "Paid Bill",
+            Case::FunctionNotSupported => "Requested Function Is Not Supported",
             // The table's own spelling, kept so merchants matching on it still match.
             Case::OperationNotAllowed => "Requested Opearation Is Not Allowed",
             Case::Conflict => "Conflict",
@@ -212,6 +213,7 @@ mod tests {
             Case::InvalidAmount,
             Case::PaidBill,
             Case::ExpiredBill,
+            Case::FunctionNotSupported,
             Case::OperationNotAllowed,
             Case::Conflict,
             Case::DuplicatePartnerReferenceNo,

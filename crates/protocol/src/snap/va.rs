@@ -356,8 +356,7 @@ pub struct VaData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_amount: Option<Money>,
     pub expired_date: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_update_date: Option<String>,
+    /// When money last came in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_date: Option<String>,
     #[serde(flatten)]

@@ -13,7 +13,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, post};
+use axum::routing::{delete, post, put};
 use lunas_protocol::snap::Service;
 use lunas_protocol::validate::parse_body;
 use serde::Serialize;
@@ -47,6 +47,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v1.0/transfer-va/inquiry-va",
             post(|s: State<AppState>, r: Request| call(s, Service::InquiryVa, r, va::inquiry)),
+        )
+        .route(
+            "/v1.0/transfer-va/update-va",
+            put(|s: State<AppState>, r: Request| call(s, Service::UpdateVa, r, va::update)),
+        )
+        .route(
+            "/v1.0/transfer-va/update-status",
+            put(|s: State<AppState>, r: Request| call(s, Service::UpdateVaStatus, r, va::update_status)),
         )
         .route(
             "/v1.0/transfer-va/status",
@@ -94,4 +102,15 @@ fn json(status: StatusCode, body: &impl Serialize, state: &AppState) -> Response
         response.headers_mut().insert("X-TIMESTAMP", value);
     }
     response
+}
+
+/// No such SNAP endpoint (`404xx02 Invalid Routing`, service `00`), or not with this
+/// method (`405xx00`).
+pub fn unrouted(state: &AppState, status: StatusCode) -> Response {
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ("4050000", "Requested Function Is Not Supported"),
+        _ => ("4040002", "Invalid Routing"),
+    };
+    let body = lunas_protocol::snap::ErrorResponse { response_code: code.into(), response_message: message.into() };
+    json(status, &body, state)
 }

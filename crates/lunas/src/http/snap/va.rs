@@ -11,7 +11,9 @@ use crate::app::change::{self, Change};
 use crate::app::create::{self, Created, Order, VaSpec, default_va_lifetime, fingerprint};
 use crate::app::{AppError, query};
 use crate::domain::time::from_datetime;
-use crate::domain::{Amount, AmountRule, DomainError, Event, Face, Payment, PaymentState};
+use crate::domain::{
+    Amount, AmountRule, DomainError, Event, Face, Instrument, Payment, PaymentState, Terms, VirtualAccount,
+};
 use crate::http::AppState;
 use crate::render::snap_va;
 use crate::store::{MerchantKey, PaymentRef};
@@ -31,6 +33,9 @@ fn va_error(e: AppError) -> SnapError {
         AppError::Domain(DomainError::NotFound) => SnapError::new(Case::InvalidBill, "Not Found"),
         AppError::Domain(DomainError::InvalidState { state: PaymentState::Expired, .. }) => {
             SnapError::plain(Case::ExpiredBill)
+        }
+        AppError::Domain(DomainError::InvalidState { state: PaymentState::Canceled, .. }) => {
+            SnapError::new(Case::InvalidBill, "Deleted")
         }
         AppError::Domain(DomainError::InvalidState { .. }) => SnapError::plain(Case::PaidBill),
         AppError::Domain(
@@ -131,6 +136,63 @@ pub async fn create(state: AppState, caller: Caller, request: CreateVaRequest) -
         Created::Existing(_) => return Err(SnapError::plain(Case::DuplicatePartnerReferenceNo)),
     };
     respond(Service::CreateVa, &payment, &state)
+}
+
+/// Update VA (28): new terms for a VA no money reached yet. The bank, the number and
+/// `virtualAccountTrxType` stay as created; what is not sent keeps its value
+/// (`expiredDate`, `additionalInfo.callbackUrl`) or is cleared (the optional echo
+/// fields), as a PUT replaces the VA's description.
+pub async fn update(state: AppState, caller: Caller, request: CreateVaRequest) -> Result<VaResponse, SnapError> {
+    let identity = request.identity.validate()?;
+    let valid = request.validate()?;
+    let now = state.clock.now();
+    let target = by_trx_id(&caller, valid.trx_id.clone());
+    let current = query::find(&state, target.clone()).await.map_err(va_error)?;
+    let (Some(va), Some(kept)) = (current.virtual_account(), snap_va::echo(&current)) else {
+        return Err(va_error(DomainError::NotFound.into()));
+    };
+    if !holds(&current, &identity) {
+        return Err(va_error(DomainError::NotFound.into()));
+    }
+    if kept.fields.virtual_account_trx_type != valid.trx_type.code() {
+        return Err(SnapError::format("virtualAccountTrxType"));
+    }
+    if valid.channel.is_some_and(|c| !c.name.eq_ignore_ascii_case(&va.channel)) {
+        return Err(SnapError::format("additionalInfo.channel"));
+    }
+    let channel = channel(&va.channel).ok_or_else(|| SnapError::plain(Case::GeneralError))?;
+    let amount = valid.amount.unwrap_or(Amount::ZERO);
+    let expires_at = match valid.expired_date.map(from_datetime) {
+        Some(at) if at <= now => return Err(SnapError::format("expiredDate")),
+        Some(at) => at,
+        None => current.expires_at,
+    };
+    let terms = Terms {
+        amount,
+        rule: rule(valid.trx_type, channel, amount),
+        expires_at,
+        instrument: Instrument::VirtualAccount(Box::new(VirtualAccount {
+            billing_name: valid.name,
+            order: snap_va::new_echo(valid.echo, kept.partner_service_id),
+            ..va.clone()
+        })),
+        callback_url: valid.callback_url.unwrap_or_else(|| current.callback_url.clone()),
+    };
+    let change = Change {
+        target,
+        event: Event::Amend(Box::new(terms)),
+        request_id: Some(caller.request_id),
+        merchant: caller.merchant,
+        guard: Some(Box::new(move |p: &Payment| holds(p, &identity))),
+    };
+    let payment = change::apply(&state, change).await.map_err(va_error)?;
+    respond(Service::UpdateVa, &payment, &state)
+}
+
+/// Update status VA (29) is not offered: what a merchant's `paidStatus` should do to
+/// money the bank moved is not defined anywhere lunas could follow (docs/snap.md).
+pub async fn update_status(_: AppState, _: Caller, _: serde_json::Value) -> Result<VaResponse, SnapError> {
+    Err(SnapError::plain(Case::FunctionNotSupported))
 }
 
 fn respond(service: Service, payment: &Payment, state: &AppState) -> Result<VaResponse, SnapError> {

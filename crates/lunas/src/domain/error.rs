@@ -10,6 +10,7 @@ pub enum Action {
     Expire,
     Refund,
     Amend,
+    Close,
 }
 
 /// Business rules a command can break. Each API face maps these once to its own codes.

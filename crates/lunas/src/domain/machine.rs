@@ -5,6 +5,7 @@
 //!  │  ▲                             └──────────── refund (all) ───────────────▶┘
 //!  │  └─pay (multi-use, or a partial instalment): stays Pending, money received
 //!  ├──amend (nothing received yet): stays Pending with new terms
+//!  ├──close (money received; the merchant calls it settled)──▶ Paid
 //!  ├──cancel──▶ Canceled
 //!  └──expire──▶ Expired   (also derived: a pending payment past expires_at)
 //! ```
@@ -34,6 +35,9 @@ pub enum Event {
     },
     /// The merchant changes what it asks for (SNAP's update VA).
     Amend(Box<Terms>),
+    /// The merchant calls a payment that has taken money settled: it takes no more
+    /// (SNAP's update status with `paidStatus` `Y`).
+    Close,
 }
 
 /// What a payment asks for, as a merchant may change it before any money arrives.
@@ -68,6 +72,7 @@ pub enum Effect {
     Expired,
     Refunded(Amount),
     Amended,
+    Closed,
 }
 
 impl Effect {
@@ -79,6 +84,7 @@ impl Effect {
             Effect::Expired => "expired",
             Effect::Refunded(_) => "refunded",
             Effect::Amended => "amended",
+            Effect::Closed => "closed",
         }
     }
 
@@ -87,7 +93,7 @@ impl Effect {
         match self {
             Effect::Received(receipt) => Some(receipt.amount),
             Effect::Refunded(amount) => Some(*amount),
-            Effect::Created | Effect::Canceled | Effect::Expired | Effect::Amended => None,
+            Effect::Created | Effect::Canceled | Effect::Expired | Effect::Amended | Effect::Closed => None,
         }
     }
 }
@@ -124,6 +130,11 @@ pub fn transition(payment: &Payment, event: &Event, now: Timestamp) -> Result<Tr
         (Pending, Event::Refund { .. }) => refused(Action::Refund),
         (Pending, Event::Amend(terms)) if !payment.received.is_positive() => Ok(amend(payment, terms)),
         (Pending, Event::Amend(_)) => refused(Action::Amend),
+        // Settled needs money: closing an untouched payment would invent a payment.
+        (Pending, Event::Close) if payment.received.is_positive() => Ok(close(payment)),
+        (Pending, Event::Close) => refused(Action::Close),
+        (Paid | PartiallyRefunded | Refunded, Event::Close) => Ok(Transition::Unchanged),
+        (Canceled | Expired, Event::Close) => refused(Action::Close),
 
         (Paid | PartiallyRefunded, Event::Refund { amount }) => refund(payment, *amount),
         (Refunded, Event::Refund { .. }) => Err(DomainError::RefundExceedsBalance { refundable: Amount::ZERO }),
@@ -186,6 +197,12 @@ fn amend(payment: &Payment, terms: &Terms) -> Transition {
     next.instrument = terms.instrument.clone();
     next.callback_url = terms.callback_url.clone();
     changed(next, Effect::Amended, None, false)
+}
+
+fn close(payment: &Payment) -> Transition {
+    let mut next = successor(payment);
+    next.state = PaymentState::Paid;
+    changed(next, Effect::Closed, None, payment.virtual_account().is_some())
 }
 
 fn refund(payment: &Payment, requested: Option<Amount>) -> Result<Transition, DomainError> {
@@ -393,6 +410,25 @@ mod tests {
         assert_eq!(
             transition(&va, &pay(sen(1_500_050)), 0),
             Err(DomainError::FractionalAmount { offered: sen(1_500_050) })
+        );
+    }
+
+    #[test]
+    fn only_a_payment_that_took_money_can_be_closed() {
+        let pending = payment(PaymentState::Pending, Amount::ZERO);
+        let refused = |state| Err(DomainError::InvalidState { action: Action::Close, state });
+        assert_eq!(transition(&pending, &Event::Close, 0), refused(PaymentState::Pending));
+        let instalment = Payment { received: sen(100), ..pending.clone() };
+        let s = step(transition(&instalment, &Event::Close, 0));
+        assert_eq!(
+            (s.next.state, s.next.received, s.effect, s.notice),
+            (PaymentState::Paid, sen(100), Effect::Closed, None)
+        );
+        assert_eq!(transition(&s.next, &Event::Close, 0), Ok(Transition::Unchanged));
+        assert_eq!(transition(&instalment, &Event::Close, 1_000), refused(PaymentState::Expired));
+        assert_eq!(
+            transition(&payment(PaymentState::Canceled, Amount::ZERO), &Event::Close, 0),
+            refused(PaymentState::Canceled)
         );
     }
 

@@ -419,9 +419,56 @@ async fn updates_are_refused_once_money_arrived_or_the_va_is_gone() {
     // The VA is as it was.
     let found = app.call(INQUIRY, &lookup(&va)).await;
     assert_eq!(found.body["virtualAccountData"]["totalAmount"], money("15000.00"));
+}
 
-    // Update status (29) is not offered, and says so in SNAP's words.
-    let status = json!({"partnerServiceId": va["partnerServiceId"], "customerNo": va["customerNo"],
-                        "virtualAccountNo": va["virtualAccountNo"], "trxId": va["trxId"], "paidStatus": "Y"});
-    app.call_with(Method::PUT, &app.merchant, "/v1.0/transfer-va/update-status", &status).await.expect("4052900");
+const UPDATE_STATUS: &str = "/v1.0/transfer-va/update-status";
+
+fn status_body(va: &Value, paid: &str) -> Value {
+    let mut body = lookup(va);
+    body["paidStatus"] = json!(paid);
+    body
+}
+
+#[tokio::test]
+async fn update_status_closes_a_va_that_took_money_and_never_invents_any() {
+    let callback = CallbackServer::start().await;
+    let app = TestApp::spawn().await;
+    let put = |body: Value| {
+        let app = &app;
+        async move { app.call_with(Method::PUT, &app.merchant, UPDATE_STATUS, &body).await }
+    };
+
+    // A multi-use VA with one payment, called settled: it takes no more.
+    let multi = create(&app, &create_body("X", Some("15000.00"), &callback.url)).await;
+    assert_eq!(pay(&app, &multi, "15000").await, 200);
+    put(status_body(&multi, "N")).await.expect("2002900");
+    let closed = put(status_body(&multi, "Y")).await;
+    closed.expect("2002900");
+    let info = &closed.body["virtualAccountData"]["additionalInfo"];
+    assert_eq!((info["virtualAccountStatus"].as_str(), info["paidAmount"].clone()), (Some("PAID"), money("15000.00")));
+    assert_eq!(pay(&app, &multi, "15000").await, 404, "the number is free");
+    put(status_body(&multi, "Y")).await.expect("2002900");
+    put(status_body(&multi, "N")).await.expect("4042914");
+    callback.wait_for(1).await;
+
+    // Nothing received: it cannot be called paid, and stays open.
+    let untouched = create(&app, &create_body("C", Some("15000.00"), &callback.url)).await;
+    put(status_body(&untouched, "Y")).await.expect("4052901");
+    put(status_body(&untouched, "N")).await.expect("2002900");
+    assert_eq!(pay(&app, &untouched, "15000").await, 200);
+
+    // Fields, and VAs that are not there.
+    put(status_body(&untouched, "Q")).await.expect_message("4002901", "Invalid Field Format paidStatus");
+    let mut missing = lookup(&untouched);
+    missing["paidStatus"] = Value::Null;
+    put(missing).await.expect_message("4002902", "Invalid Mandatory Field paidStatus");
+    let mut unknown = status_body(&untouched, "Y");
+    unknown["trxId"] = json!("NOPE");
+    put(unknown).await.expect("4042912");
+    let deleted = create(&app, &create_body("C", Some("15000.00"), &callback.url)).await;
+    app.call(DELETE, &lookup(&deleted)).await.expect("2003100");
+    put(status_body(&deleted, "N")).await.expect("4042912");
+    callback.wait_for(2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(callback.received().len(), 2, "one flag per payment; closing sends nothing of its own");
 }

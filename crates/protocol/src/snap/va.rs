@@ -293,6 +293,31 @@ impl VaLookupRequest {
     }
 }
 
+/// Update status VA (29): the triple, `trxId` and `paidStatus`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateStatusRequest {
+    #[serde(flatten)]
+    pub identity: IdentityIn,
+    pub trx_id: Option<String>,
+    pub paid_status: Option<String>,
+    pub additional_info: Option<Value>,
+}
+
+impl UpdateStatusRequest {
+    /// The account, `trxId`, and whether the merchant calls the VA paid (`Y`) or not (`N`).
+    pub fn validate(&self) -> Result<(Identity, String, bool), FieldError> {
+        let identity = self.identity.validate()?;
+        let trx_id = trx_id(&self.trx_id)?;
+        let paid = match required(&self.paid_status, "paidStatus", 1)? {
+            "Y" => true,
+            "N" => false,
+            _ => return Err(FieldError::format("paidStatus")),
+        };
+        Ok((identity, trx_id, paid))
+    }
+}
+
 /// Inquiry status (26).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -23,48 +23,30 @@ use super::AppState;
 pub use auth::Caller;
 pub use error::SnapError;
 
+/// The handler of a transactional endpoint: `service` names it in every answer code.
+macro_rules! endpoint {
+    ($service:ident, $handler:path) => {
+        |s: State<AppState>, r: Request| call(s, Service::$service, r, $handler)
+    };
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1.0/access-token/b2b", post(token::access_token))
         .route("/auth/merchants/v1.0/access-token/b2b", post(token::access_token))
-        .route(
-            "/v1.0/qr/qr-mpm-generate",
-            post(|s: State<AppState>, r: Request| call(s, Service::GenerateQr, r, qr::generate)),
-        )
-        .route("/v1.0/qr/qr-mpm-query", post(|s: State<AppState>, r: Request| call(s, Service::QueryQr, r, qr::query)))
-        .route(
-            "/v1.0/qr/qr-mpm-cancel",
-            post(|s: State<AppState>, r: Request| call(s, Service::CancelQr, r, qr::cancel)),
-        )
-        .route(
-            "/v1.0/qr/qr-mpm-refund",
-            post(|s: State<AppState>, r: Request| call(s, Service::RefundQr, r, qr::refund)),
-        )
-        .route(
-            "/v1.0/transfer-va/create-va",
-            post(|s: State<AppState>, r: Request| call(s, Service::CreateVa, r, va::create)),
-        )
-        .route(
-            "/v1.0/transfer-va/inquiry-va",
-            post(|s: State<AppState>, r: Request| call(s, Service::InquiryVa, r, va::inquiry)),
-        )
-        .route(
-            "/v1.0/transfer-va/update-va",
-            put(|s: State<AppState>, r: Request| call(s, Service::UpdateVa, r, va::update)),
-        )
-        .route(
-            "/v1.0/transfer-va/update-status",
-            put(|s: State<AppState>, r: Request| call(s, Service::UpdateVaStatus, r, va::update_status)),
-        )
-        .route(
-            "/v1.0/transfer-va/status",
-            post(|s: State<AppState>, r: Request| call(s, Service::VaStatus, r, va::status)),
-        )
+        .route("/v1.0/qr/qr-mpm-generate", post(endpoint!(GenerateQr, qr::generate)))
+        .route("/v1.0/qr/qr-mpm-query", post(endpoint!(QueryQr, qr::query)))
+        .route("/v1.0/qr/qr-mpm-cancel", post(endpoint!(CancelQr, qr::cancel)))
+        .route("/v1.0/qr/qr-mpm-refund", post(endpoint!(RefundQr, qr::refund)))
+        .route("/v1.0/transfer-va/create-va", post(endpoint!(CreateVa, va::create)))
+        .route("/v1.0/transfer-va/inquiry-va", post(endpoint!(InquiryVa, va::inquiry)))
+        .route("/v1.0/transfer-va/update-va", put(endpoint!(UpdateVa, va::update)))
+        .route("/v1.0/transfer-va/update-status", put(endpoint!(UpdateVaStatus, va::update_status)))
+        .route("/v1.0/transfer-va/status", post(endpoint!(VaStatus, va::status)))
         // The standard says DELETE with a body; iFortepay's page uses POST.
         .route(
             "/v1.0/transfer-va/delete-va",
-            delete(|s: State<AppState>, r: Request| call(s, Service::DeleteVa, r, va::delete))
-                .post(|s: State<AppState>, r: Request| call(s, Service::DeleteVa, r, va::delete)),
+            delete(endpoint!(DeleteVa, va::delete)).post(endpoint!(DeleteVa, va::delete)),
         )
 }
 

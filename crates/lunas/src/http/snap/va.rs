@@ -12,7 +12,7 @@ use crate::app::create::{self, Created, Order, VaSpec, default_va_lifetime, fing
 use crate::app::{AppError, query};
 use crate::domain::time::from_datetime;
 use crate::domain::{
-    Amount, AmountRule, DomainError, Event, Face, Instrument, Payment, PaymentState, Terms, VirtualAccount,
+    Action, Amount, AmountRule, DomainError, Event, Face, Instrument, Payment, PaymentState, Terms, VirtualAccount,
 };
 use crate::http::AppState;
 use crate::render::snap_va;
@@ -33,6 +33,9 @@ fn va_error(e: AppError) -> SnapError {
         AppError::Domain(DomainError::NotFound) => SnapError::new(Case::InvalidBill, "Not Found"),
         AppError::Domain(DomainError::InvalidState { state: PaymentState::Expired, .. }) => {
             SnapError::plain(Case::ExpiredBill)
+        }
+        AppError::Domain(DomainError::InvalidState { action: Action::Close, state: PaymentState::Pending }) => {
+            SnapError::plain(Case::OperationNotAllowed)
         }
         AppError::Domain(DomainError::InvalidState { state: PaymentState::Canceled, .. }) => {
             SnapError::new(Case::InvalidBill, "Deleted")
@@ -189,10 +192,41 @@ pub async fn update(state: AppState, caller: Caller, request: CreateVaRequest) -
     respond(Service::UpdateVa, &payment, &state)
 }
 
-/// Update status VA (29) is not offered: what a merchant's `paidStatus` should do to
-/// money the bank moved is not defined anywhere lunas could follow (docs/snap.md).
-pub async fn update_status(_: AppState, _: Caller, _: serde_json::Value) -> Result<VaResponse, SnapError> {
-    Err(SnapError::plain(Case::FunctionNotSupported))
+/// Update status VA (29). `Y`: the merchant calls a VA that has taken money settled,
+/// and it takes no more (a multi-use or partial VA stops; one already paid answers as
+/// it is). A VA that has taken nothing cannot be called paid: lunas does not invent
+/// money (`405xx01`). `N`: the VA must still be open; a paid one stays paid (`404xx14`),
+/// since money the bank moved is not undone by a flag.
+pub async fn update_status(
+    state: AppState,
+    caller: Caller,
+    request: UpdateStatusRequest,
+) -> Result<VaResponse, SnapError> {
+    let (identity, trx_id, paid) = request.validate()?;
+    let target = by_trx_id(&caller, trx_id);
+    let payment = if paid {
+        let change = Change {
+            target,
+            event: Event::Close,
+            request_id: Some(caller.request_id),
+            merchant: caller.merchant,
+            guard: Some(Box::new(move |p: &Payment| holds(p, &identity))),
+        };
+        change::apply(&state, change).await.map_err(va_error)?
+    } else {
+        let payment = query::query(&state, target, caller.request_id).await.map_err(va_error)?;
+        if !holds(&payment, &identity) {
+            return Err(va_error(DomainError::NotFound.into()));
+        }
+        let now = state.clock.now();
+        match payment.state_at(now) {
+            PaymentState::Pending => payment,
+            other => {
+                return Err(va_error(DomainError::InvalidState { action: Action::Close, state: other }.into()));
+            }
+        }
+    };
+    respond(Service::UpdateVaStatus, &payment, &state)
 }
 
 fn respond(service: Service, payment: &Payment, state: &AppState) -> Result<VaResponse, SnapError> {

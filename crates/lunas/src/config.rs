@@ -26,6 +26,8 @@ pub struct Config {
     pub mode: Mode,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Longest a request may take before it is answered with a timeout.
+    pub request_timeout_ms: u64,
     pub snap: SnapConfig,
     pub qris: QrisConfig,
     pub callbacks: CallbackConfig,
@@ -109,6 +111,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             mode: Mode::Sandbox,
             max_body_bytes: 64 * 1024,
+            request_timeout_ms: 30_000,
             snap: SnapConfig::default(),
             qris: QrisConfig::default(),
             callbacks: CallbackConfig::default(),

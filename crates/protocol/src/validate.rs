@@ -48,7 +48,7 @@ pub fn parse_body<T: DeserializeOwned>(raw: &[u8]) -> Result<T, BodyError> {
         return Err(BodyError::Malformed);
     }
     let de = &mut serde_json::Deserializer::from_slice(raw);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.classify() == serde_json::error::Category::Data && path != "." {
@@ -56,7 +56,16 @@ pub fn parse_body<T: DeserializeOwned>(raw: &[u8]) -> Result<T, BodyError> {
         } else {
             BodyError::Malformed
         }
-    })
+    })?;
+    // One JSON object and nothing after it but whitespace: `{…}x` and `{…}{…}` are
+    // malformed, not a first object with noise.
+    de.end().map_err(|_| BodyError::Malformed)?;
+    Ok(value)
+}
+
+/// `Content-Type: application/json`, with parameters such as `charset` allowed.
+pub fn is_json_content_type(value: &str) -> bool {
+    value.split(';').next().is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// A mandatory string of at most `max` characters.
@@ -148,6 +157,24 @@ mod tests {
     fn non_objects_and_syntax_errors_are_malformed() {
         for raw in [&b"[]"[..], b"", b"{", b"null", b"{\"name\":\"x\",}", b"\"text\""] {
             assert_eq!(parse_body::<Probe>(raw).unwrap_err(), BodyError::Malformed, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn nothing_but_whitespace_may_follow_the_object() {
+        for raw in [&b"{}x"[..], b"{}{}", b"{\"name\":\"a\"} []", b"{}\n,"] {
+            assert_eq!(parse_body::<Probe>(raw).unwrap_err(), BodyError::Malformed, "{raw:?}");
+        }
+        assert!(parse_body::<Probe>(b" {\"name\":\"a\"} \r\n").is_ok());
+    }
+
+    #[test]
+    fn json_content_types() {
+        for ok in ["application/json", "Application/JSON", "application/json; charset=utf-8", "application/json;"] {
+            assert!(is_json_content_type(ok), "{ok}");
+        }
+        for bad in ["application/jsonp", "text/json", "application/json-patch+json", "", "application"] {
+            assert!(!is_json_content_type(bad), "{bad}");
         }
     }
 

@@ -7,11 +7,17 @@ pub mod snap;
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, Uri};
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Json, Router};
+use lunas_protocol::pg3::Code;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::Gateway;
@@ -25,24 +31,60 @@ pub fn router(gateway: AppState) -> Router {
     if gateway.config.mode == Mode::Sandbox {
         router = router.merge(sandbox::routes());
     }
-    let router = router
-        .fallback(|s: State<AppState>, uri: Uri| async move { unrouted(&s, &uri, StatusCode::NOT_FOUND) })
-        .method_not_allowed_fallback(|s: State<AppState>, uri: Uri| async move {
-            unrouted(&s, &uri, StatusCode::METHOD_NOT_ALLOWED)
-        });
     let limit = DefaultBodyLimit::max(gateway.config.max_body_bytes);
-    router.layer(limit).layer(TraceLayer::new_for_http()).with_state(gateway)
+    let timeout = Duration::from_millis(gateway.config.request_timeout_ms);
+    router
+        .layer(limit)
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(middleware::from_fn_with_state(Arc::clone(&gateway), json_errors))
+        .layer(TraceLayer::new_for_http())
+        .with_state(gateway)
 }
 
-/// A path or method lunas does not serve still gets a JSON answer: SNAP's under
-/// SNAP's paths, PG3's elsewhere.
-fn unrouted(state: &AppState, uri: &Uri, status: StatusCode) -> Response {
-    let path = uri.path();
+/// The family a path belongs to, for answers no handler wrote.
+enum Family {
+    Snap,
+    Pg3,
+    /// The sandbox, health, and paths nobody serves: `{"error", "message"}`.
+    Other,
+}
+
+fn family(path: &str) -> Family {
     if path.starts_with("/v1.0/") || path.starts_with("/auth/") {
-        snap::unrouted(state, status)
+        Family::Snap
+    } else if path == "/va" || path.starts_with("/va/") {
+        Family::Pg3
     } else {
-        let message = if status == StatusCode::METHOD_NOT_ALLOWED { "method not allowed" } else { "path not found" };
-        pg3::Pg3Error::new(status, lunas_protocol::pg3::Code::RequestParameterError, message).into_response()
+        Family::Other
+    }
+}
+
+/// Every error answer is JSON in its family's shape. One the framework wrote (an
+/// unknown path or method, the body limit, the timeout, a rejected extractor) is
+/// replaced; handlers' own answers pass through.
+async fn json_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(lunas_protocol::validate::is_json_content_type);
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let reason = status.canonical_reason().unwrap_or("error").to_ascii_lowercase();
+    match family(&path) {
+        Family::Snap => snap::framework_error(&state, status),
+        Family::Pg3 => {
+            let code = if status.is_server_error() { Code::SystemError } else { Code::RequestParameterError };
+            pg3::Pg3Error::new(status, code, reason).into_response()
+        }
+        Family::Other => {
+            let error = reason.replace(' ', "_");
+            (status, Json(serde_json::json!({ "error": error, "message": reason }))).into_response()
+        }
     }
 }
 

@@ -414,7 +414,7 @@ async fn updates_are_refused_once_money_arrived_or_the_va_is_gone() {
     app.call(UPDATE, &update_body(&va, "20000.00", &later)).await.expect("4050000");
     app.call("/v1.0/transfer-va/report", &json!({})).await.expect("4040002");
     let (status, body) = app.pg3(&app.merchant, "/va/report", &json!({})).await;
-    assert_eq!((status, body["response_message"].as_str()), (404, Some("path not found")));
+    assert_eq!((status, body["response_code"].as_str()), (404, Some("01")));
 
     // The VA is as it was.
     let found = app.call(INQUIRY, &lookup(&va)).await;

@@ -53,7 +53,7 @@ pub async fn authenticate<Req: SignedBody>(
     let headers = &parts.headers;
     let content_type =
         header(headers, "Content-Type").ok_or_else(|| Pg3Error::parameter("Content-Type is required"))?;
-    if !content_type.to_ascii_lowercase().starts_with("application/json") {
+    if !lunas_protocol::validate::is_json_content_type(content_type) {
         return Err(Pg3Error::parameter("Content-Type is invalid"));
     }
     match header(headers, X_VERSION) {

@@ -60,7 +60,7 @@ fn ensure_format(ok: bool, name: &str) -> Result<(), SnapError> {
 }
 
 pub(super) fn check_content_type(value: &str) -> Result<(), SnapError> {
-    ensure_format(value.to_ascii_lowercase().starts_with("application/json"), CONTENT_TYPE)
+    ensure_format(lunas_protocol::validate::is_json_content_type(value), CONTENT_TYPE)
 }
 
 fn check_token_header(value: &str, name: &str, max: usize) -> Result<(), SnapError> {

@@ -86,12 +86,18 @@ fn json(status: StatusCode, body: &impl Serialize, state: &AppState) -> Response
     response
 }
 
-/// No such SNAP endpoint (`404xx02 Invalid Routing`, service `00`), or not with this
-/// method (`405xx00`).
-pub fn unrouted(state: &AppState, status: StatusCode) -> Response {
-    let (code, message) = match status {
-        StatusCode::METHOD_NOT_ALLOWED => ("4050000", "Requested Function Is Not Supported"),
-        _ => ("4040002", "Invalid Routing"),
+/// An answer no SNAP handler wrote (unknown endpoint or method, a timeout, a body
+/// over the limit), in SNAP's shape with service `00`. The HTTP status is the code's
+/// first three digits, so a status the table lacks becomes its nearest row.
+pub fn framework_error(state: &AppState, status: StatusCode) -> Response {
+    let (status, code, message) = match status {
+        StatusCode::NOT_FOUND => (status, "4040002", "Invalid Routing"),
+        StatusCode::METHOD_NOT_ALLOWED => (status, "4050000", "Requested Function Is Not Supported"),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => {
+            (StatusCode::GATEWAY_TIMEOUT, "5040000", "Timeout")
+        }
+        s if s.is_client_error() => (StatusCode::BAD_REQUEST, "4000000", "Bad Request"),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "5000000", "General Error"),
     };
     let body = lunas_protocol::snap::ErrorResponse { response_code: code.into(), response_message: message.into() };
     json(status, &body, state)

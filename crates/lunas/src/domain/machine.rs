@@ -33,22 +33,29 @@ pub enum Event {
     Refund {
         amount: Option<Amount>,
     },
-    /// The merchant changes what it asks for (SNAP's update VA).
+    /// A cancel that only a payment with nothing received takes (SNAP's delete VA: a
+    /// bill that took money is closed as settled, not deleted).
+    Delete,
+    /// The merchant changes what a virtual account asks for (SNAP's update VA).
     Amend(Box<Terms>),
     /// The merchant calls a payment that has taken money settled: it takes no more
     /// (SNAP's update status with `paidStatus` `Y`).
     Close,
 }
 
-/// What a payment asks for, as a merchant may change it before any money arrives.
-/// Whether it takes money more than once stays as created.
+/// What a virtual account asks for, as a merchant may change it before any money
+/// arrives. Its bank, number, and whether it takes money more than once stay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Terms {
     pub amount: Amount,
     pub rule: AmountRule,
-    pub expires_at: Timestamp,
-    pub instrument: Instrument,
-    pub callback_url: String,
+    /// `None` keeps the current one.
+    pub expires_at: Option<Timestamp>,
+    /// `None` keeps the current one.
+    pub callback_url: Option<String>,
+    pub billing_name: String,
+    /// The merchant's own fields, echoed back.
+    pub order: serde_json::Value,
 }
 
 /// What the merchant must be told after a change.
@@ -128,7 +135,11 @@ pub fn transition(payment: &Payment, event: &Event, now: Timestamp) -> Result<Tr
         // A derived expiry is recorded the first time something asks for it.
         (Expired, Event::Expire) if payment.state == Pending => Ok(expire(payment, now)),
         (Pending, Event::Refund { .. }) => refused(Action::Refund),
-        (Pending, Event::Amend(terms)) if !payment.received.is_positive() => Ok(amend(payment, terms)),
+        (Pending, Event::Delete) if !payment.received.is_positive() => Ok(cancel(payment, now)),
+        (Pending, Event::Delete) => refused(Action::Cancel),
+        (Canceled, Event::Delete) => Ok(Transition::Unchanged),
+        (Paid | PartiallyRefunded | Refunded | Expired, Event::Delete) => refused(Action::Cancel),
+        (Pending, Event::Amend(terms)) if !payment.received.is_positive() => amend(payment, terms, state),
         (Pending, Event::Amend(_)) => refused(Action::Amend),
         // Settled needs money: closing an untouched payment would invent a payment.
         (Pending, Event::Close) if payment.received.is_positive() => Ok(close(payment)),
@@ -189,14 +200,22 @@ fn expire(payment: &Payment, now: Timestamp) -> Transition {
     changed(next, Effect::Expired, None, payment.virtual_account().is_some())
 }
 
-fn amend(payment: &Payment, terms: &Terms) -> Transition {
+fn amend(payment: &Payment, terms: &Terms, state: PaymentState) -> Result<Transition, DomainError> {
+    let Instrument::VirtualAccount(va) = &payment.instrument else {
+        return Err(DomainError::InvalidState { action: Action::Amend, state });
+    };
     let mut next = successor(payment);
     next.amount = terms.amount;
     next.rule = terms.rule;
-    next.expires_at = terms.expires_at;
-    next.instrument = terms.instrument.clone();
-    next.callback_url = terms.callback_url.clone();
-    changed(next, Effect::Amended, None, false)
+    next.expires_at = terms.expires_at.unwrap_or(payment.expires_at);
+    if let Some(url) = &terms.callback_url {
+        next.callback_url = url.clone();
+    }
+    let mut va = va.clone();
+    va.billing_name = terms.billing_name.clone();
+    va.order = terms.order.clone();
+    next.instrument = Instrument::VirtualAccount(va);
+    Ok(changed(next, Effect::Amended, None, false))
 }
 
 fn close(payment: &Payment) -> Transition {
@@ -437,32 +456,61 @@ mod tests {
         let terms = Terms {
             amount: sen(2_000_000),
             rule: AmountRule::Partial,
-            expires_at: 5_000,
-            instrument: Instrument::Qris { content: "new".into(), terminal_id: None },
-            callback_url: "https://m.example/new".into(),
+            expires_at: Some(5_000),
+            callback_url: None,
+            billing_name: "Budi S.".into(),
+            order: serde_json::json!({"note": 1}),
         };
         let amend = Event::Amend(Box::new(terms.clone()));
-        let pending = payment(PaymentState::Pending, Amount::ZERO);
+        let va = VirtualAccount {
+            channel: "BRI".into(),
+            number: "1303300011234567".into(),
+            billing_name: "Budi".into(),
+            description: String::new(),
+            order: serde_json::Value::Null,
+        };
+        let pending = Payment {
+            instrument: Instrument::VirtualAccount(Box::new(va.clone())),
+            ..payment(PaymentState::Pending, Amount::ZERO)
+        };
         let s = step(transition(&pending, &amend, 0));
         assert_eq!((s.effect, s.notice, s.releases_number), (Effect::Amended, None, false));
+        let renamed = VirtualAccount { billing_name: terms.billing_name, order: terms.order, ..va };
         let expected = Payment {
             amount: terms.amount,
             rule: terms.rule,
-            expires_at: terms.expires_at,
-            instrument: terms.instrument,
-            callback_url: terms.callback_url,
+            expires_at: 5_000,
+            instrument: Instrument::VirtualAccount(Box::new(renamed)),
             version: 4,
             ..pending.clone()
         };
-        assert_eq!(s.next, expected);
+        assert_eq!(s.next, expected, "the number, bank and callback URL stay");
 
         let instalment = Payment { received: sen(100), ..pending.clone() };
         let refused = |state| Err(DomainError::InvalidState { action: Action::Amend, state });
         assert_eq!(transition(&instalment, &amend, 0), refused(PaymentState::Pending));
         assert_eq!(transition(&pending, &amend, 1_000), refused(PaymentState::Expired));
+        let qris = payment(PaymentState::Pending, Amount::ZERO);
+        assert_eq!(transition(&qris, &amend, 0), refused(PaymentState::Pending), "only a VA has terms to amend");
         for state in [PaymentState::Paid, PaymentState::Canceled, PaymentState::Refunded] {
             assert_eq!(transition(&payment(state, Amount::ZERO), &amend, 0), refused(state));
         }
+    }
+
+    #[test]
+    fn delete_takes_only_a_payment_with_nothing_received() {
+        let pending = payment(PaymentState::Pending, Amount::ZERO);
+        let s = step(transition(&pending, &Event::Delete, 0));
+        assert_eq!((s.next.state, s.effect), (PaymentState::Canceled, Effect::Canceled));
+        assert_eq!(transition(&s.next, &Event::Delete, 0), Ok(Transition::Unchanged));
+        let instalment = Payment { received: sen(100), ..pending.clone() };
+        let refused = |state| Err(DomainError::InvalidState { action: Action::Cancel, state });
+        assert_eq!(transition(&instalment, &Event::Delete, 0), refused(PaymentState::Pending));
+        assert_eq!(transition(&pending, &Event::Delete, 1_000), refused(PaymentState::Expired));
+        assert_eq!(
+            transition(&payment(PaymentState::Paid, Amount::ZERO), &Event::Delete, 0),
+            refused(PaymentState::Paid)
+        );
     }
 
     #[test]

@@ -65,9 +65,11 @@ pub fn va_data(payment: &Payment, now: Timestamp) -> Option<VaData> {
     })
 }
 
-/// Names one payment into the VA: its reference and the payment's time.
+/// Names the latest payment into the VA: its reference, the payment's time and the
+/// total received with it (which grows with every payment, so two in the same
+/// millisecond still differ).
 pub fn payment_request_id(payment: &Payment, paid_at: Timestamp) -> String {
-    format!("{}{paid_at}", payment.reference_no)
+    format!("{}-{paid_at}-{}", payment.reference_no, payment.received.sen())
 }
 
 /// Inquiry status (26): whether money came in, and the latest payment.

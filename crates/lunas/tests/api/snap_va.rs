@@ -150,10 +150,15 @@ async fn multi_use_partial_open_and_minimum_vas_report_what_they_took() {
     assert_eq!(state(&partial).await["paidAmount"], money("30000.00"));
     assert_eq!(state(&open).await["virtualAccountStatus"], "PAID");
 
-    // A multi-use VA is deleted; its number takes no more transfers.
-    app.call_with(Method::DELETE, &app.merchant, DELETE, &lookup(&multi)).await.expect("2003100");
-    assert_eq!(pay(&app, &multi, "15000").await, 404);
-    assert_eq!(state(&multi).await["virtualAccountStatus"], "DELETED");
+    // A VA that took money is not deleted, and keeps taking transfers.
+    app.call_with(Method::DELETE, &app.merchant, DELETE, &lookup(&multi)).await.expect("4043114");
+    assert_eq!(state(&multi).await["virtualAccountStatus"], "ACTIVE");
+
+    // M: one payment of at least the amount.
+    let least = create(&app, &create_body("M", Some("20000.00"), &callback.url)).await;
+    assert_eq!(pay(&app, &least, "19000").await, 422);
+    assert_eq!(pay(&app, &least, "21000").await, 200);
+    assert_eq!(state(&least).await["virtualAccountStatus"], "PAID");
 }
 
 #[tokio::test]
@@ -209,6 +214,28 @@ async fn failures_get_the_va_service_codes() {
     let mut no_trx = lookup(&va);
     no_trx.as_object_mut().unwrap().remove("trxId");
     app.call(INQUIRY, &no_trx).await.expect_message("4003002", "Invalid Mandatory Field trxId");
+
+    // Well-formed amounts the bank does not take.
+    app.call(CREATE, &create_body("C", Some("5000.00"), url)).await.expect("4042713");
+    app.call(CREATE, &create_body("N", Some("10000.00"), url)).await.expect("4042713");
+    // Instalments at a bank without them; a customerNo of the wrong length; nowhere to notify.
+    let mut mandiri = create_body("I", Some("30000.00"), url);
+    mandiri["additionalInfo"]["channel"] = json!("MANDIRI");
+    app.call(CREATE, &mandiri).await.expect_message("4002701", "Invalid Field Format virtualAccountTrxType");
+    let own = &va["customerNo"].as_str().unwrap()[..4];
+    let mut short = create_body("C", Some("15000.00"), url);
+    short["partnerServiceId"] = json!("   13033");
+    short["customerNo"] = json!(format!("{own}123"));
+    short["virtualAccountNo"] = json!(format!("   13033{own}123"));
+    app.call(CREATE, &short).await.expect_message("4002701", "Invalid Field Format customerNo");
+    let mut nowhere = create_body("C", Some("15000.00"), url);
+    nowhere["additionalInfo"] = json!({"channel": "BRI"});
+    app.call(CREATE, &nowhere).await.expect_message("4002702", "Invalid Mandatory Field additionalInfo.callbackUrl");
+    // The same X-EXTERNAL-ID twice in a day.
+    let body = lookup(&va);
+    let headers = app.rsa_headers(&app.merchant, INQUIRY, &body.to_string());
+    app.send(INQUIRY, &body.to_string(), &headers).await.expect("2003000");
+    app.send(INQUIRY, &body.to_string(), &headers).await.expect("4093000");
 
     // Not found: an unknown trxId, or a trxId that does not hold this number.
     let mut unknown = lookup(&va);
@@ -288,6 +315,7 @@ async fn faces_and_merchants_never_see_each_others_vas() {
     });
     app.call(INQUIRY, &snap_view).await.expect("4043012");
     app.call(DELETE, &snap_view).await.expect("4043112");
+    app.call(STATUS, &snap_view).await.expect("4042612");
 
     // And the SNAP VA through PG3: not found either.
     let pg3_view = json!({
@@ -374,6 +402,26 @@ async fn an_update_changes_the_terms_of_a_va_no_money_reached() {
     assert_eq!(notice["totalAmount"], money("20000.00"));
     assert_eq!(notice["virtualAccountName"], "Budi S.");
 
+    // The type may be left out (it stays), and the number spelled trimmed.
+    let open = create(&app, &create_body("N", Some("20000.00"), &callback.url)).await;
+    let mut body = update_body(&open, "25000.00", &in_hours(6));
+    body.as_object_mut().unwrap().remove("virtualAccountTrxType");
+    let customer_no = open["customerNo"].as_str().unwrap();
+    body["partnerServiceId"] = json!("13045");
+    body["virtualAccountNo"] = json!(format!("13045{customer_no}"));
+    let updated = app.call_with(Method::PUT, &app.merchant, UPDATE, &body).await;
+    updated.expect("2002800");
+    assert_eq!(updated.body["virtualAccountData"]["virtualAccountTrxType"], "N");
+    assert_eq!(pay(&app, &open, "24000").await, 422, "the new minimum holds");
+
+    // Expired: no more updates.
+    let mut soon = create_body("C", Some("15000.00"), &callback.url);
+    soon["expiredDate"] = json!(in_hours(1));
+    let expiring = create(&app, &soon).await;
+    app.clock.advance(time::Duration::hours(2));
+    let late = update_body(&expiring, "20000.00", &in_hours(9));
+    app.call_with(Method::PUT, &app.merchant, UPDATE, &late).await.expect("4042819");
+
     // Paid: no more updates.
     let again = update_body(&va, "25000.00", &in_hours(6));
     app.call_with(Method::PUT, &app.merchant, UPDATE, &again).await.expect("4042814");
@@ -415,6 +463,13 @@ async fn updates_are_refused_once_money_arrived_or_the_va_is_gone() {
     app.call("/v1.0/transfer-va/report", &json!({})).await.expect("4040002");
     let (status, body) = app.pg3(&app.merchant, "/va/report", &json!({})).await;
     assert_eq!((status, body["response_code"].as_str()), (404, Some("01")));
+
+    let mut past = update_body(&va, "20000.00", &later);
+    past["expiredDate"] = json!(lunas_protocol::timestamp::format(app.clock.now_datetime() - time::Duration::hours(1)));
+    put(past).await.expect_message("4002801", "Invalid Field Format expiredDate");
+    let mut other_bank = update_body(&va, "20000.00", &later);
+    other_bank["additionalInfo"] = json!({"channel": "BCA"});
+    put(other_bank).await.expect_message("4002801", "Invalid Field Format additionalInfo.channel");
 
     // The VA is as it was.
     let found = app.call(INQUIRY, &lookup(&va)).await;

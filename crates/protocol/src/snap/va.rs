@@ -10,21 +10,24 @@ use serde_json::Value;
 
 use super::{Money, MoneyIn, validate_money};
 use crate::money::Amount;
-use crate::pg3::va::{Channel, MIN_AMOUNT, PaymentSystem, channel};
+use crate::pg3::va::{Channel, PaymentSystem, channel};
 use crate::validate::{FieldError, ensure, is_digits, is_email, is_http_url, is_printable_ascii, optional, required};
+
+/// The least an open amount (`O`, and the floor of `M` and `N`) may be, except at BNI
+/// (ifortepay.md §5.3).
+pub const MIN_OPEN_AMOUNT: Amount = Amount::from_sen(1_500_000);
 
 /// `partnerServiceId` as lunas writes it: the BIN left-padded with spaces.
 pub fn padded_service_id(bin: &str) -> String {
     format!("{bin:>8}")
 }
 
-/// The identity triple as received.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IdentityIn {
-    pub partner_service_id: Option<String>,
-    pub customer_no: Option<String>,
-    pub virtual_account_no: Option<String>,
+/// The identity triple as a request carries it. (The fields sit in each request
+/// rather than in a flattened struct, so a wrongly typed one is still named.)
+pub struct Triple<'a> {
+    pub partner_service_id: &'a Option<String>,
+    pub customer_no: &'a Option<String>,
+    pub virtual_account_no: &'a Option<String>,
 }
 
 /// A checked identity, without padding.
@@ -54,13 +57,12 @@ fn customer_no(value: &Option<String>) -> Result<Option<String>, FieldError> {
     Ok(Some(no.to_string()))
 }
 
-impl IdentityIn {
+impl Triple<'_> {
     /// All three present and naming the same account.
     pub fn validate(&self) -> Result<Identity, FieldError> {
-        let service_id =
-            service_id(&self.partner_service_id)?.ok_or_else(|| FieldError::missing("partnerServiceId"))?;
-        let customer_no = customer_no(&self.customer_no)?.ok_or_else(|| FieldError::missing("customerNo"))?;
-        let account = required(&self.virtual_account_no, "virtualAccountNo", 28)?;
+        let service_id = service_id(self.partner_service_id)?.ok_or_else(|| FieldError::missing("partnerServiceId"))?;
+        let customer_no = customer_no(self.customer_no)?.ok_or_else(|| FieldError::missing("customerNo"))?;
+        let account = required(self.virtual_account_no, "virtualAccountNo", 28)?;
         let identity = Identity { service_id, customer_no };
         ensure(account.trim_start() == identity.number(), "virtualAccountNo")?;
         Ok(identity)
@@ -72,7 +74,7 @@ impl IdentityIn {
         if self.customer_no.as_deref().is_none_or(str::is_empty)
             && self.virtual_account_no.as_deref().is_none_or(str::is_empty)
         {
-            return Ok((service_id(&self.partner_service_id)?, None));
+            return Ok((service_id(self.partner_service_id)?, None));
         }
         let identity = self.validate()?;
         Ok((Some(identity.service_id), Some(identity.customer_no)))
@@ -138,20 +140,38 @@ impl TrxType {
     }
 }
 
+/// The requests that carry the triple.
+macro_rules! carries_triple {
+    ($($request:ty),*) => {$(
+        impl $request {
+            pub fn triple(&self) -> Triple<'_> {
+                Triple {
+                    partner_service_id: &self.partner_service_id,
+                    customer_no: &self.customer_no,
+                    virtual_account_no: &self.virtual_account_no,
+                }
+            }
+        }
+    )*};
+}
+
+carries_triple!(CreateVaRequest, VaLookupRequest, StatusRequest, UpdateStatusRequest);
+
 // ---------------------------------------------------------------- create (27)
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateVaRequest {
-    #[serde(flatten)]
-    pub identity: IdentityIn,
+    pub partner_service_id: Option<String>,
+    pub customer_no: Option<String>,
+    pub virtual_account_no: Option<String>,
     pub virtual_account_name: Option<String>,
     pub virtual_account_email: Option<String>,
     pub virtual_account_phone: Option<String>,
     pub trx_id: Option<String>,
     pub total_amount: Option<MoneyIn>,
-    pub bill_details: Option<Vec<Value>>,
-    pub free_texts: Option<Vec<Value>>,
+    pub bill_details: Option<Vec<BillDetail>>,
+    pub free_texts: Option<Vec<FreeText>>,
     pub virtual_account_trx_type: Option<String>,
     pub fee_amount: Option<MoneyIn>,
     pub expired_date: Option<String>,
@@ -165,6 +185,64 @@ pub struct CreateVaRequest {
 pub struct CreateVaInfo {
     pub callback_url: Option<String>,
     pub channel: Option<String>,
+}
+
+/// A line of `freeTexts` (each ≤ 32), or a bill's description (each ≤ 18).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreeText {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub english: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indonesia: Option<String>,
+}
+
+impl FreeText {
+    fn validate(&self, at: &str, max: usize) -> Result<(), FieldError> {
+        optional(&self.english, &format!("{at}.english"), max)?;
+        optional(&self.indonesia, &format!("{at}.indonesia"), max)?;
+        Ok(())
+    }
+}
+
+/// A line of `billDetails`, kept and echoed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillDetail {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bill_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bill_no: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bill_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bill_short_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bill_description: Option<FreeText>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bill_sub_company: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bill_amount: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_info: Option<Value>,
+}
+
+impl BillDetail {
+    fn validate(&self, at: &str) -> Result<(), FieldError> {
+        let field = |name: &str| format!("{at}.{name}");
+        optional(&self.bill_code, &field("billCode"), 2)?;
+        optional(&self.bill_no, &field("billNo"), 18)?;
+        optional(&self.bill_name, &field("billName"), 20)?;
+        optional(&self.bill_short_name, &field("billShortName"), 10)?;
+        if let Some(description) = &self.bill_description {
+            description.validate(&field("billDescription"), 18)?;
+        }
+        optional(&self.bill_sub_company, &field("billSubCompany"), 5)?;
+        if let Some(amount) = &self.bill_amount {
+            ensure(Amount::parse_snap(&amount.value).is_some(), &field("billAmount.value"))?;
+            ensure(amount.currency == crate::money::IDR, &field("billAmount.currency"))?;
+        }
+        Ok(())
+    }
 }
 
 /// What lunas keeps of a create beyond amount and number: the merchant's own fields,
@@ -186,8 +264,10 @@ pub struct ValidCreateVa {
     pub name: String,
     pub trx_id: String,
     pub trx_type: TrxType,
-    /// `totalAmount`; absent only for `O`.
+    /// `totalAmount`, whole rupiah; absent only for `O`. The bank's minimum is checked
+    /// where the bank is known.
     pub amount: Option<Amount>,
+    pub fee: Option<Amount>,
     pub expired_date: Option<time::OffsetDateTime>,
     pub callback_url: Option<String>,
     pub channel: Option<&'static Channel>,
@@ -202,8 +282,10 @@ fn trx_id(value: &Option<String>) -> Result<String, FieldError> {
 }
 
 impl CreateVaRequest {
-    pub fn validate(&self) -> Result<ValidCreateVa, FieldError> {
-        let (service_id, customer_no) = self.identity.validate_optional()?;
+    /// `default_type` stands in for an absent `virtualAccountTrxType`: `C` on create,
+    /// the VA's own type on update.
+    pub fn validate(&self, default_type: TrxType) -> Result<ValidCreateVa, FieldError> {
+        let (service_id, customer_no) = self.triple().validate_optional()?;
         let name = required(&self.virtual_account_name, "virtualAccountName", 255)?.to_string();
         let email = optional(&self.virtual_account_email, "virtualAccountEmail", 255)?;
         if let Some(email) = email {
@@ -215,26 +297,28 @@ impl CreateVaRequest {
         }
         let trx_id = trx_id(&self.trx_id)?;
         let trx_type = match optional(&self.virtual_account_trx_type, "virtualAccountTrxType", 1)? {
-            None => TrxType::Closed,
+            None => default_type,
             Some(code) => TrxType::parse(code).ok_or_else(|| FieldError::format("virtualAccountTrxType"))?,
         };
         let amount = match (&self.total_amount, trx_type) {
             (None, TrxType::Open) => None,
             (money, _) => Some(validate_money(money, "totalAmount")?),
         };
+        // Banks move whole rupiah.
         if let Some(amount) = amount {
-            let least = match trx_type {
-                TrxType::Closed | TrxType::MultiClosed | TrxType::Partial => MIN_AMOUNT,
-                TrxType::Open | TrxType::Minimum | TrxType::OpenMinimum => Amount::from_sen(100),
-            };
-            // Banks move whole rupiah.
-            ensure(amount >= least && amount.is_whole_rupiah(), "totalAmount.value")?;
+            ensure(amount.is_positive() && amount.is_whole_rupiah(), "totalAmount.value")?;
         }
-        ensure(self.bill_details.as_ref().is_none_or(|b| b.len() <= 24), "billDetails")?;
-        ensure(self.free_texts.as_ref().is_none_or(|f| f.len() <= 25), "freeTexts")?;
-        if self.fee_amount.is_some() {
-            validate_money(&self.fee_amount, "feeAmount")?;
+        let bills = self.bill_details.as_deref().unwrap_or_default();
+        ensure(bills.len() <= 24, "billDetails")?;
+        for (i, bill) in bills.iter().enumerate() {
+            bill.validate(&format!("billDetails[{i}]"))?;
         }
+        let texts = self.free_texts.as_deref().unwrap_or_default();
+        ensure(texts.len() <= 25, "freeTexts")?;
+        for (i, text) in texts.iter().enumerate() {
+            text.validate(&format!("freeTexts[{i}]"), 32)?;
+        }
+        let fee = self.fee_amount.as_ref().map(|_| validate_money(&self.fee_amount, "feeAmount")).transpose()?;
         let expired_date = optional(&self.expired_date, "expiredDate", 25)?
             .map(|t| crate::timestamp::parse(t).ok_or_else(|| FieldError::format("expiredDate")))
             .transpose()?;
@@ -261,6 +345,7 @@ impl CreateVaRequest {
             trx_id,
             trx_type,
             amount,
+            fee,
             expired_date,
             callback_url,
             channel,
@@ -275,8 +360,9 @@ impl CreateVaRequest {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VaLookupRequest {
-    #[serde(flatten)]
-    pub identity: IdentityIn,
+    pub partner_service_id: Option<String>,
+    pub customer_no: Option<String>,
+    pub virtual_account_no: Option<String>,
     pub trx_id: Option<String>,
     pub additional_info: Option<Value>,
 }
@@ -284,7 +370,7 @@ pub struct VaLookupRequest {
 impl VaLookupRequest {
     /// The account and, when given, `trxId`.
     pub fn validate(&self, trx_id_required: bool) -> Result<(Identity, Option<String>), FieldError> {
-        let identity = self.identity.validate()?;
+        let identity = self.triple().validate()?;
         let trx_id = match (&self.trx_id, trx_id_required) {
             (None, false) => None,
             (value, _) => Some(trx_id(value)?),
@@ -297,8 +383,9 @@ impl VaLookupRequest {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateStatusRequest {
-    #[serde(flatten)]
-    pub identity: IdentityIn,
+    pub partner_service_id: Option<String>,
+    pub customer_no: Option<String>,
+    pub virtual_account_no: Option<String>,
     pub trx_id: Option<String>,
     pub paid_status: Option<String>,
     pub additional_info: Option<Value>,
@@ -307,7 +394,7 @@ pub struct UpdateStatusRequest {
 impl UpdateStatusRequest {
     /// The account, `trxId`, and whether the merchant calls the VA paid (`Y`) or not (`N`).
     pub fn validate(&self) -> Result<(Identity, String, bool), FieldError> {
-        let identity = self.identity.validate()?;
+        let identity = self.triple().validate()?;
         let trx_id = trx_id(&self.trx_id)?;
         let paid = match required(&self.paid_status, "paidStatus", 1)? {
             "Y" => true,
@@ -322,8 +409,9 @@ impl UpdateStatusRequest {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusRequest {
-    #[serde(flatten)]
-    pub identity: IdentityIn,
+    pub partner_service_id: Option<String>,
+    pub customer_no: Option<String>,
+    pub virtual_account_no: Option<String>,
     pub inquiry_request_id: Option<String>,
     pub payment_request_id: Option<String>,
     pub additional_info: Option<Value>,
@@ -339,7 +427,7 @@ pub struct ValidStatus {
 impl StatusRequest {
     pub fn validate(&self) -> Result<ValidStatus, FieldError> {
         Ok(ValidStatus {
-            identity: self.identity.validate()?,
+            identity: self.triple().validate()?,
             inquiry_request_id: optional(&self.inquiry_request_id, "inquiryRequestId", 128)?.map(str::to_string),
             payment_request_id: optional(&self.payment_request_id, "paymentRequestId", 128)?.map(str::to_string),
         })
@@ -398,9 +486,9 @@ pub struct EchoOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub virtual_account_phone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bill_details: Option<Vec<Value>>,
+    pub bill_details: Option<Vec<BillDetail>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub free_texts: Option<Vec<Value>>,
+    pub free_texts: Option<Vec<FreeText>>,
     pub virtual_account_trx_type: String,
 }
 
@@ -498,11 +586,12 @@ pub struct PaymentNotification {
 mod tests {
     use super::*;
 
-    fn identity(psid: &str, customer: &str, account: &str) -> IdentityIn {
-        IdentityIn {
+    fn identity(psid: &str, customer: &str, account: &str) -> VaLookupRequest {
+        VaLookupRequest {
             partner_service_id: Some(psid.into()),
             customer_no: Some(customer.into()),
             virtual_account_no: Some(account.into()),
+            ..VaLookupRequest::default()
         }
     }
 
@@ -515,7 +604,11 @@ mod tests {
             ("  13033", "  1303300011234567"),
             ("   13033", "1303300011234567"),
         ] {
-            assert_eq!(identity(psid, "00011234567", account).validate().unwrap(), expected, "{psid:?} {account:?}");
+            assert_eq!(
+                identity(psid, "00011234567", account).triple().validate().unwrap(),
+                expected,
+                "{psid:?} {account:?}"
+            );
         }
         assert_eq!(padded_service_id("13033"), "   13033");
         let out = IdentityOut::new("   13033", "1303300011234567");
@@ -524,16 +617,19 @@ mod tests {
 
     #[test]
     fn the_triple_must_agree_and_be_digits() {
-        let field = |i: IdentityIn| i.validate().unwrap_err().field;
+        let field = |i: VaLookupRequest| i.triple().validate().unwrap_err().field;
         assert_eq!(field(identity("13033", "0001", "130330002")), "virtualAccountNo");
         assert_eq!(field(identity("1303A", "0001", "1303A0001")), "partnerServiceId");
         assert_eq!(field(identity("123456789", "0001", "1234567890001")), "partnerServiceId");
         assert_eq!(field(identity("13033", "00-1", "1303300-1")), "customerNo");
-        assert_eq!(field(IdentityIn { customer_no: Some("1".into()), ..IdentityIn::default() }), "partnerServiceId");
+        assert_eq!(
+            field(VaLookupRequest { customer_no: Some("1".into()), ..VaLookupRequest::default() }),
+            "partnerServiceId"
+        );
     }
 
     fn create(body: serde_json::Value) -> Result<ValidCreateVa, FieldError> {
-        serde_json::from_value::<CreateVaRequest>(body).unwrap().validate()
+        serde_json::from_value::<CreateVaRequest>(body).unwrap().validate(TrxType::Closed)
     }
 
     #[test]
@@ -565,9 +661,10 @@ mod tests {
             with("totalAmount", serde_json::json!({"value": "15000.50", "currency": "IDR"})),
             "totalAmount.value"
         );
+        assert_eq!(with("totalAmount", serde_json::json!({"value": "0.00", "currency": "IDR"})), "totalAmount.value");
         assert_eq!(
-            with("totalAmount", serde_json::json!({"value": "5000.00", "currency": "IDR"})),
-            "totalAmount.value"
+            with("totalAmount", serde_json::json!({"value": "15000.00", "currency": "USD"})),
+            "totalAmount.currency"
         );
         assert_eq!(with("totalAmount", serde_json::Value::Null), "totalAmount");
         assert_eq!(with("expiredDate", "tomorrow".into()), "expiredDate");
@@ -575,6 +672,23 @@ mod tests {
         assert_eq!(with("additionalInfo", serde_json::json!({"channel": "NOPE"})), "additionalInfo.channel");
         assert_eq!(with("additionalInfo", serde_json::json!({"callbackUrl": "ftp://x"})), "additionalInfo.callbackUrl");
         assert_eq!(with("freeTexts", serde_json::json!(vec![serde_json::json!({}); 26])), "freeTexts");
+        assert_eq!(with("freeTexts", serde_json::json!([{"english": "x".repeat(33)}])), "freeTexts[0].english");
+        assert_eq!(with("billDetails", serde_json::json!([{"billNo": "1".repeat(19)}])), "billDetails[0].billNo");
+        assert_eq!(
+            with("billDetails", serde_json::json!([{}, {"billDescription": {"indonesia": "x".repeat(19)}}])),
+            "billDetails[1].billDescription.indonesia"
+        );
+        assert_eq!(
+            with("billDetails", serde_json::json!([{"billAmount": {"value": "1.5", "currency": "IDR"}}])),
+            "billDetails[0].billAmount.value"
+        );
+    }
+
+    #[test]
+    fn a_wrongly_typed_identity_field_is_named() {
+        let body = br#"{"partnerServiceId":13033,"customerNo":"1","virtualAccountNo":"130331","trxId":"T"}"#;
+        let err = crate::validate::parse_body::<VaLookupRequest>(body).unwrap_err();
+        assert_eq!(err, crate::validate::BodyError::Field(FieldError::format("partnerServiceId")));
     }
 
     #[test]

@@ -11,9 +11,7 @@ use crate::app::change::{self, Change};
 use crate::app::create::{self, Created, Order, VaSpec, default_va_lifetime, fingerprint};
 use crate::app::{AppError, query};
 use crate::domain::time::from_datetime;
-use crate::domain::{
-    Action, Amount, AmountRule, DomainError, Event, Face, Instrument, Payment, PaymentState, Terms, VirtualAccount,
-};
+use crate::domain::{Action, Amount, AmountRule, DomainError, Event, Face, Payment, PaymentState, Terms};
 use crate::http::AppState;
 use crate::render::snap_va;
 use crate::store::{MerchantKey, PaymentRef};
@@ -68,19 +66,26 @@ fn resolve_channel(valid: &ValidCreateVa) -> Result<&'static Channel, SnapError>
     }
 }
 
-fn rule(trx_type: TrxType, channel: &Channel, amount: Amount) -> AmountRule {
-    match trx_type {
-        TrxType::Closed | TrxType::MultiClosed => AmountRule::Exact,
-        TrxType::Partial => AmountRule::Partial,
-        TrxType::Open => {
-            AmountRule::Open { minimum: if channel.small_open_amounts { MIN_AMOUNT_BNI_OPEN } else { MIN_AMOUNT } }
-        }
-        TrxType::Minimum | TrxType::OpenMinimum => AmountRule::Open { minimum: amount },
+/// The amount rule of a type at a bank. A well-formed amount the bank does not take
+/// (below Rp 10,000 for a set amount, below the open minimum for `M` and `N`) is
+/// `404xx13 Invalid Amount`.
+fn rule(trx_type: TrxType, channel: &Channel, amount: Option<Amount>) -> Result<AmountRule, SnapError> {
+    let open_minimum = if channel.small_open_amounts { MIN_AMOUNT_BNI_OPEN } else { MIN_OPEN_AMOUNT };
+    let amount = amount.unwrap_or(Amount::ZERO);
+    let (rule, least) = match trx_type {
+        TrxType::Closed | TrxType::MultiClosed => (AmountRule::Exact, MIN_AMOUNT),
+        TrxType::Partial => (AmountRule::Partial, MIN_AMOUNT),
+        TrxType::Open => (AmountRule::Open { minimum: open_minimum }, Amount::ZERO),
+        TrxType::Minimum | TrxType::OpenMinimum => (AmountRule::Open { minimum: amount }, open_minimum),
+    };
+    if amount < least {
+        return Err(SnapError::plain(Case::InvalidAmount));
     }
+    Ok(rule)
 }
 
 pub async fn create(state: AppState, caller: Caller, request: CreateVaRequest) -> Result<VaResponse, SnapError> {
-    let valid = request.validate()?;
+    let valid = request.validate(TrxType::Closed)?;
     let now = state.clock.now();
     let channel = resolve_channel(&valid)?;
     let system = valid.trx_type.payment_system();
@@ -91,8 +96,8 @@ pub async fn create(state: AppState, caller: Caller, request: CreateVaRequest) -
     if valid.service_id.as_deref().is_some_and(|id| id != bin) {
         return Err(SnapError::format("partnerServiceId"));
     }
+    let rule = rule(valid.trx_type, channel, valid.amount)?;
     let amount = valid.amount.unwrap_or(Amount::ZERO);
-    let rule = rule(valid.trx_type, channel, amount);
     let multi_use = valid.trx_type.multi_use();
     let expires_at = match valid.expired_date.map(from_datetime) {
         Some(at) if at <= now => return Err(SnapError::format("expiredDate")),
@@ -110,6 +115,7 @@ pub async fn create(state: AppState, caller: Caller, request: CreateVaRequest) -
         channel.name,
         valid.customer_no.as_deref().unwrap_or(""),
         &amount.sen().to_string(),
+        &valid.fee.map(|fee| fee.sen().to_string()).unwrap_or_default(),
         &valid.expired_date.map(|t| t.unix_timestamp().to_string()).unwrap_or_default(),
         valid.callback_url.as_deref().unwrap_or(""),
         &echo,
@@ -142,44 +148,41 @@ pub async fn create(state: AppState, caller: Caller, request: CreateVaRequest) -
 }
 
 /// Update VA (28): new terms for a VA no money reached yet. The bank, the number and
-/// `virtualAccountTrxType` stay as created; what is not sent keeps its value
-/// (`expiredDate`, `additionalInfo.callbackUrl`) or is cleared (the optional echo
-/// fields), as a PUT replaces the VA's description.
+/// `virtualAccountTrxType` stay as created (an absent type means the VA's own); an
+/// absent `expiredDate` or `additionalInfo.callbackUrl` keeps its value, and the
+/// optional echo fields are replaced, as a PUT replaces the VA's description. What is
+/// kept is read inside the command, so two updates cannot undo each other.
 pub async fn update(state: AppState, caller: Caller, request: CreateVaRequest) -> Result<VaResponse, SnapError> {
-    let identity = request.identity.validate()?;
-    let valid = request.validate()?;
-    let now = state.clock.now();
-    let target = by_trx_id(&caller, valid.trx_id.clone());
+    let identity = request.triple().validate()?;
+    let target = by_trx_id(&caller, trx_id_of(&request)?);
     let current = query::find(&state, target.clone()).await.map_err(va_error)?;
+    // The bank, the BIN and the type never change, so reading them here is safe.
     let (Some(va), Some(kept)) = (current.virtual_account(), snap_va::echo(&current)) else {
         return Err(va_error(DomainError::NotFound.into()));
     };
     if !holds(&current, &identity) {
         return Err(va_error(DomainError::NotFound.into()));
     }
-    if kept.fields.virtual_account_trx_type != valid.trx_type.code() {
+    let created_as = TrxType::parse(&kept.fields.virtual_account_trx_type).unwrap_or(TrxType::Closed);
+    let valid = request.validate(created_as)?;
+    if valid.trx_type != created_as {
         return Err(SnapError::format("virtualAccountTrxType"));
     }
     if valid.channel.is_some_and(|c| !c.name.eq_ignore_ascii_case(&va.channel)) {
         return Err(SnapError::format("additionalInfo.channel"));
     }
     let channel = channel(&va.channel).ok_or_else(|| SnapError::plain(Case::GeneralError))?;
-    let amount = valid.amount.unwrap_or(Amount::ZERO);
-    let expires_at = match valid.expired_date.map(from_datetime) {
-        Some(at) if at <= now => return Err(SnapError::format("expiredDate")),
-        Some(at) => at,
-        None => current.expires_at,
-    };
+    let expires_at = valid.expired_date.map(from_datetime);
+    if expires_at.is_some_and(|at| at <= state.clock.now()) {
+        return Err(SnapError::format("expiredDate"));
+    }
     let terms = Terms {
-        amount,
-        rule: rule(valid.trx_type, channel, amount),
+        amount: valid.amount.unwrap_or(Amount::ZERO),
+        rule: rule(valid.trx_type, channel, valid.amount)?,
         expires_at,
-        instrument: Instrument::VirtualAccount(Box::new(VirtualAccount {
-            billing_name: valid.name,
-            order: snap_va::new_echo(valid.echo, kept.partner_service_id),
-            ..va.clone()
-        })),
-        callback_url: valid.callback_url.unwrap_or_else(|| current.callback_url.clone()),
+        callback_url: valid.callback_url,
+        billing_name: valid.name,
+        order: snap_va::new_echo(valid.echo, kept.partner_service_id),
     };
     let change = Change {
         target,
@@ -190,6 +193,18 @@ pub async fn update(state: AppState, caller: Caller, request: CreateVaRequest) -
     };
     let payment = change::apply(&state, change).await.map_err(va_error)?;
     respond(Service::UpdateVa, &payment, &state)
+}
+
+/// `trxId` of an update, checked before the VA is looked up by it.
+fn trx_id_of(request: &CreateVaRequest) -> Result<String, SnapError> {
+    let lookup = VaLookupRequest {
+        partner_service_id: request.partner_service_id.clone(),
+        customer_no: request.customer_no.clone(),
+        virtual_account_no: request.virtual_account_no.clone(),
+        trx_id: request.trx_id.clone(),
+        additional_info: None,
+    };
+    Ok(lookup.validate(true)?.1.unwrap_or_default())
 }
 
 /// Update status VA (29). `Y`: the merchant calls a VA that has taken money settled,
@@ -281,7 +296,7 @@ pub async fn delete(state: AppState, caller: Caller, request: VaLookupRequest) -
     };
     let change = Change {
         target,
-        event: Event::Cancel,
+        event: Event::Delete,
         request_id: Some(caller.request_id),
         merchant: caller.merchant,
         guard: Some(Box::new(move |p: &Payment| holds(p, &identity))),

@@ -248,12 +248,19 @@ impl QueryQrRequest {
     }
 }
 
+/// A reference of at most 64 printable ASCII characters.
+fn identifier<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, FieldError> {
+    let id = required(value, field, 64)?;
+    ensure(is_printable_ascii(id), field)?;
+    Ok(id)
+}
+
 fn original_refs(
     reference_no: &Option<String>,
     partner_reference_no: &Option<String>,
 ) -> Result<OriginalRefs, FieldError> {
-    let partner = required(partner_reference_no, "originalPartnerReferenceNo", 64)?;
-    let reference = required(reference_no, "originalReferenceNo", 64)?;
+    let partner = identifier(partner_reference_no, "originalPartnerReferenceNo")?;
+    let reference = identifier(reference_no, "originalReferenceNo")?;
     Ok(OriginalRefs { reference_no: reference.to_string(), partner_reference_no: partner.to_string() })
 }
 
@@ -359,9 +366,12 @@ pub struct ValidRefund {
 
 impl RefundQrRequest {
     pub fn validate(&self) -> Result<ValidRefund, FieldError> {
-        let partner_reference_no = required(&self.original_partner_reference_no, "originalPartnerReferenceNo", 64)?;
+        let partner_reference_no = identifier(&self.original_partner_reference_no, "originalPartnerReferenceNo")?;
         let reference_no = optional(&self.original_reference_no, "originalReferenceNo", 64)?;
-        let partner_refund_no = required(&self.partner_refund_no, "partnerRefundNo", 64)?;
+        if let Some(reference) = reference_no {
+            ensure(is_printable_ascii(reference), "originalReferenceNo")?;
+        }
+        let partner_refund_no = identifier(&self.partner_refund_no, "partnerRefundNo")?;
         let amount = match &self.refund_amount {
             None => None,
             Some(_) => {
@@ -440,6 +450,21 @@ mod tests {
     }
 
     const GOOD: &str = r#"{"partnerReferenceNo":"INV001","amount":{"value":"15000.00","currency":"IDR"},"additionalInfo":{"callbackUrl":"https://m.example/cb"}}"#;
+
+    #[test]
+    fn references_are_printable_ascii() {
+        let refund = |no: &str| {
+            let body = serde_json::json!({"originalPartnerReferenceNo": "INV1", "partnerRefundNo": no});
+            serde_json::from_value::<RefundQrRequest>(body).unwrap().validate()
+        };
+        assert!(refund("RF-2026/001 A").is_ok());
+        for bad in ["RF\u{7}1", "RFé", "RF\t1"] {
+            assert_eq!(refund(bad).unwrap_err(), FieldError::format("partnerRefundNo"), "{bad:?}");
+        }
+        let query = serde_json::json!({"originalReferenceNo": "R\u{0}", "originalPartnerReferenceNo": "P", "serviceCode": "47"});
+        let err = serde_json::from_value::<QueryQrRequest>(query).unwrap().validate().unwrap_err();
+        assert_eq!(err, FieldError::format("originalReferenceNo"));
+    }
 
     #[test]
     fn generate_accepts_the_minimum() {

@@ -74,6 +74,9 @@ enum OutboxCommand {
     },
     /// Make a notification due now, even one whose retries ran out.
     Resend { id: i64 },
+    /// Every attempt of one notification as JSON lines: when, where, the status, the
+    /// latency, the start of the answer, the error.
+    Attempts { id: i64 },
 }
 
 pub fn main() -> ExitCode {
@@ -159,6 +162,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Outbox(OutboxCommand::List { all }) => {
             for entry in deliveries::list(&*open().await?, !all).await? {
                 println!("{}", serde_json::to_string(&entry)?);
+            }
+        }
+        Command::Outbox(OutboxCommand::Attempts { id }) => {
+            for attempt in deliveries::attempts(&*open().await?, id).await? {
+                println!("{}", serde_json::to_string(&attempt)?);
             }
         }
         Command::Outbox(OutboxCommand::Resend { id }) => {

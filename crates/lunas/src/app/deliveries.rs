@@ -1,7 +1,7 @@
-//! Notifications for operators: list them and send one again.
+//! Notifications for operators: list them, see each attempt, and send one again.
 
 use super::{AppResult, Gateway};
-use crate::store::OutboxEntry;
+use crate::store::{AttemptEntry, OutboxEntry};
 
 pub async fn list(gw: &Gateway, undelivered_only: bool) -> AppResult<Vec<OutboxEntry>> {
     Ok(gw.store.outbox(undelivered_only).await?)
@@ -16,4 +16,10 @@ pub async fn resend(gw: &Gateway, id: i64) -> AppResult<bool> {
         gw.outbox_wake.notify_one();
     }
     Ok(due)
+}
+
+/// Every attempt of one delivery, oldest first: when, where, the answer's status and
+/// start, how long it took, and the error.
+pub async fn attempts(gw: &Gateway, id: i64) -> AppResult<Vec<AttemptEntry>> {
+    Ok(gw.store.attempts(id).await?)
 }

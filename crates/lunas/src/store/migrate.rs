@@ -26,8 +26,11 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: [Migration; 2] =
-    [migration!(1, "0001_initial", "initial"), migration!(2, "0002_history_and_parking", "history and parking")];
+const MIGRATIONS: [Migration; 3] = [
+    migration!(1, "0001_initial", "initial"),
+    migration!(2, "0002_history_and_parking", "history and parking"),
+    migration!(3, "0003_delivery_attempts", "delivery attempts"),
+];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS lunas_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 const SQLITE_HAS_TABLE: &str = "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = $1";

@@ -244,8 +244,19 @@ impl Store {
         self.submit(Mode::Write, move |c| c.claim_deliveries(claim)).await
     }
 
-    pub async fn finish_delivery(&self, delivery: Claimed, result: AttemptResult, now: Timestamp) -> StoreResult<bool> {
-        self.submit(Mode::Write, move |c| c.finish_delivery(&delivery, &result, now)).await
+    pub async fn finish_delivery(
+        &self,
+        delivery: Claimed,
+        result: AttemptResult,
+        attempt: Attempt,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.submit(Mode::Write, move |c| c.finish_delivery(&delivery, &result, &attempt, now)).await
+    }
+
+    /// Every recorded attempt of one delivery, oldest first.
+    pub async fn attempts(&self, outbox_id: i64) -> StoreResult<Vec<AttemptEntry>> {
+        self.submit(Mode::Read, move |c| c.attempts(outbox_id)).await
     }
 
     pub async fn resend(&self, id: i64, now: Timestamp) -> StoreResult<bool> {

@@ -179,6 +179,31 @@ pub enum AttemptResult {
     },
 }
 
+/// What the worker saw of one attempt, kept with its outcome.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub at: Timestamp,
+    pub latency_ms: i64,
+    /// The start of the merchant's answer, at most [`Attempt::EXCERPT_BYTES`].
+    pub response: Option<String>,
+}
+
+impl Attempt {
+    pub const EXCERPT_BYTES: usize = 1024;
+}
+
+/// A recorded attempt, for operators.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AttemptEntry {
+    pub attempt: u32,
+    pub at: Timestamp,
+    pub target_url: String,
+    pub status: Option<u16>,
+    pub latency_ms: i64,
+    pub response: Option<String>,
+    pub error: Option<String>,
+}
+
 /// An outbox row, for operators.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct OutboxEntry {

@@ -4,7 +4,7 @@
 
 use super::StoreResult;
 use super::conn::Conn;
-use super::model::{AttemptResult, Claim, Claimed, OutboxEntry};
+use super::model::{Attempt, AttemptEntry, AttemptResult, Claim, Claimed, OutboxEntry};
 use super::sql::{Dialect, Param, Row, SqlError, params};
 use crate::domain::{MerchantId, Timestamp};
 
@@ -61,6 +61,13 @@ const LIST: &str = "SELECT o.id, p.reference_no, o.target_url, o.attempts, o.del
      FROM outbox o JOIN payments p ON p.id = o.payment_id
      WHERE ($1 = 0 OR o.delivered_at IS NULL) ORDER BY o.id";
 
+/// Recorded by the claim that holds the lease, numbered as the claim counted it.
+const RECORD_ATTEMPT: &str = "INSERT INTO delivery_attempts (outbox_id, attempt, at, target_url, status, latency_ms,
+       response, error)
+     SELECT id, attempts, $1, target_url, $2, $3, $4, $5 FROM outbox WHERE id = $6 AND locked_until = $7";
+const ATTEMPTS: &str = "SELECT attempt, at, target_url, status, latency_ms, response, error
+     FROM delivery_attempts WHERE outbox_id = $1 ORDER BY attempt";
+
 const NEVER: Timestamp = i64::MAX;
 
 fn count(value: i64) -> u32 {
@@ -91,6 +98,18 @@ fn entry(row: &dyn Row) -> Result<OutboxEntry, SqlError> {
     })
 }
 
+fn attempt_entry(row: &dyn Row) -> Result<AttemptEntry, SqlError> {
+    Ok(AttemptEntry {
+        attempt: count(row.int("attempt")?),
+        at: row.int("at")?,
+        target_url: row.text("target_url")?,
+        status: row.opt_int("status")?.and_then(|s| u16::try_from(s).ok()),
+        latency_ms: row.int("latency_ms")?,
+        response: row.opt_text("response")?,
+        error: row.opt_text("error")?,
+    })
+}
+
 impl Conn<'_> {
     pub fn claim_deliveries(&mut self, claim: Claim) -> StoreResult<Vec<Claimed>> {
         let sql = match self.dialect() {
@@ -101,11 +120,25 @@ impl Conn<'_> {
         Ok(self.sql.query_all(sql, &args, |row| claimed(row, claim.lease_until))?)
     }
 
-    /// Records an attempt; `false` when the lease was lost meanwhile (a resend, or
-    /// another worker after expiry), and the newer claim records its own.
-    pub fn finish_delivery(&mut self, delivery: &Claimed, result: &AttemptResult, now: Timestamp) -> StoreResult<bool> {
+    /// Records an attempt and its outcome; `false` when the lease was lost meanwhile
+    /// (a resend, or another worker after expiry), and the newer claim records its own.
+    pub fn finish_delivery(
+        &mut self,
+        delivery: &Claimed,
+        result: &AttemptResult,
+        attempt: &Attempt,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
         let (id, lease) = (delivery.id, delivery.lease_until);
         let status = |s: Option<u16>| s.map(i64::from);
+        let (seen, error) = match result {
+            AttemptResult::Delivered { status } => (Some(*status), None),
+            AttemptResult::Failed { status, error, .. } => (*status, Some(error.as_str())),
+            AttemptResult::Parked { error } => (None, Some(error.as_str())),
+        };
+        let record =
+            params![attempt.at, status(seen), attempt.latency_ms, attempt.response.as_deref(), error, id, lease];
+        self.sql.execute(RECORD_ATTEMPT, &record)?;
         let (sql, args): (&'static str, Vec<Param<'_>>) = match result {
             AttemptResult::Delivered { status: s } => (DELIVERED, params![now, i64::from(*s), id, lease].to_vec()),
             AttemptResult::Failed { status: s, error, retry_at } => {
@@ -120,6 +153,10 @@ impl Conn<'_> {
     /// was parked; `false` when there is no such undelivered row.
     pub fn resend(&mut self, id: i64, now: Timestamp) -> StoreResult<bool> {
         Ok(self.sql.execute(RESEND, &params![now, id])? == 1)
+    }
+
+    pub fn attempts(&mut self, outbox_id: i64) -> StoreResult<Vec<AttemptEntry>> {
+        Ok(self.sql.query_all(ATTEMPTS, &params![outbox_id], attempt_entry)?)
     }
 
     pub fn outbox(&mut self, undelivered_only: bool) -> StoreResult<Vec<OutboxEntry>> {

@@ -19,7 +19,7 @@ use crate::app::{Gateway, merchants};
 use crate::config::CallbackConfig;
 use crate::domain::{Face, Timestamp};
 use crate::render::{OutboundRequest, notice, pg3, snap};
-use crate::store::{AttemptResult, Claim, Claimed};
+use crate::store::{Attempt, AttemptResult, Claim, Claimed};
 
 pub struct Worker {
     gateway: Arc<Gateway>,
@@ -101,6 +101,8 @@ impl Worker {
 
     async fn attempt(&self, delivery: Claimed) {
         let now = self.gateway.clock.now();
+        let started = std::time::Instant::now();
+        let mut response = None;
         let result = match self.prepare(&delivery, now).await {
             Err(Unsendable::Park(error)) => {
                 tracing::error!(delivery = delivery.id, error, "notification parked");
@@ -108,11 +110,19 @@ impl Worker {
             }
             Err(Unsendable::Retry(error)) => self.failure(&delivery, None, error, now),
             Ok(request) => match self.send(request).await {
-                Ok(status) if (200..300).contains(&status) => AttemptResult::Delivered { status },
-                Ok(status) => self.failure(&delivery, Some(status), format!("merchant answered HTTP {status}"), now),
+                Ok((status, excerpt)) => {
+                    response = Some(excerpt);
+                    if (200..300).contains(&status) {
+                        AttemptResult::Delivered { status }
+                    } else {
+                        self.failure(&delivery, Some(status), format!("merchant answered HTTP {status}"), now)
+                    }
+                }
                 Err(error) => self.failure(&delivery, None, error, now),
             },
         };
+        let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let attempt = Attempt { at: now, latency_ms, response };
         match &result {
             AttemptResult::Delivered { status } => {
                 tracing::info!(delivery = delivery.id, attempt = delivery.attempt, status, "notification delivered")
@@ -127,7 +137,7 @@ impl Worker {
             AttemptResult::Parked { .. } => {}
         }
         let id = delivery.id;
-        match self.gateway.store.finish_delivery(delivery, result, self.gateway.clock.now()).await {
+        match self.gateway.store.finish_delivery(delivery, result, attempt, self.gateway.clock.now()).await {
             Ok(true) => {}
             Ok(false) => tracing::warn!(delivery = id, "lost the lease while sending; the newer claim records its own"),
             // The lease runs out and the delivery is tried again.
@@ -162,13 +172,24 @@ impl Worker {
         AttemptResult::Failed { status, error, retry_at }
     }
 
-    async fn send(&self, request: OutboundRequest) -> Result<u16, String> {
+    /// Posts the notification; returns the status and the start of the answer.
+    async fn send(&self, request: OutboundRequest) -> Result<(u16, String), String> {
         let mut builder = self.http.post(&request.url).header("Content-Type", "application/json");
         for (name, value) in &request.headers {
             builder = builder.header(*name, value);
         }
-        let response = builder.body(request.body).send().await.map_err(|e| e.to_string())?;
-        Ok(response.status().as_u16())
+        let mut response = builder.body(request.body).send().await.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        // Only what is kept is read: a merchant's answer may be large or endless.
+        let mut body = Vec::new();
+        while body.len() < Attempt::EXCERPT_BYTES {
+            match response.chunk().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        body.truncate(Attempt::EXCERPT_BYTES);
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
 }
 

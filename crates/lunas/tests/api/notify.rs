@@ -67,6 +67,45 @@ async fn a_failed_delivery_is_retried_until_it_succeeds() {
     assert_eq!(entries.len(), 1);
     assert!(entries[0].delivered);
     assert_eq!(entries[0].attempts, 3);
+
+    // Every attempt is kept with what the merchant answered.
+    let attempts = lunas::app::deliveries::attempts(app.gateway(), entries[0].id).await.unwrap();
+    let seen: Vec<_> = attempts.iter().map(|a| (a.attempt, a.status, a.error.as_deref())).collect();
+    assert_eq!(
+        seen,
+        [
+            (1, Some(500), Some("merchant answered HTTP 500")),
+            (2, Some(503), Some("merchant answered HTTP 503")),
+            (3, Some(200), None)
+        ]
+    );
+    assert!(attempts.iter().all(|a| a.target_url == callback.url && a.latency_ms >= 0));
+    assert!(attempts.windows(2).all(|w| w[0].at <= w[1].at));
+}
+
+#[tokio::test]
+async fn an_attempt_keeps_only_the_start_of_a_long_answer() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let app = axum::Router::new().route("/notify", axum::routing::post(|| async { "é".repeat(100_000) }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let lunas = TestApp::spawn().await;
+    let qr = lunas.generate("15000.00", &url).await;
+    lunas.pay(&qr).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let attempt = loop {
+        let entries = lunas.store().outbox(false).await.unwrap();
+        let attempts = lunas::app::deliveries::attempts(lunas.gateway(), entries[0].id).await.unwrap();
+        if let Some(first) = attempts.into_iter().next() {
+            break first;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no attempt recorded");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(attempt.status, Some(200));
+    let response = attempt.response.expect("the answer's start");
+    // 1 KiB of two-byte characters: 512 of them, none cut in half.
+    assert_eq!(response, "é".repeat(512));
 }
 
 #[tokio::test]
@@ -147,6 +186,9 @@ async fn an_undecodable_notice_is_parked_and_the_others_are_sent() {
         assert!(tokio::time::Instant::now() < deadline, "{again:?}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let attempts = lunas::app::deliveries::attempts(app.gateway(), entry.id).await.unwrap();
+    assert_eq!(attempts.len(), 2, "both parkings are attempts on record");
+    assert!(attempts.iter().all(|a| a.status.is_none() && a.error.as_deref().unwrap_or("").contains("version 9")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -34,7 +34,7 @@ pub struct Change {
 pub async fn apply(gw: &Gateway, change: Change) -> AppResult<Payment> {
     let now = gw.clock.now();
     let Change { target, event, request_id, merchant, guard } = change;
-    let (payment, notified) = gw
+    let (payment, notified, effect) = gw
         .store
         .command(move |loader| {
             let need = Need { request_id: request_id.as_ref(), payment: Some(&target), ..Need::default() };
@@ -47,18 +47,22 @@ pub async fn apply(gw: &Gateway, change: Change) -> AppResult<Payment> {
             let step = match transition(&payment, &event, now)? {
                 Transition::Unchanged => {
                     let changes = Changes { now, request_id: request_id.clone(), payment: None };
-                    return Ok(Decision { changes, output: (payment, false) });
+                    return Ok(Decision { changes, output: (payment, false, None) });
                 }
                 Transition::Changed(step) => *step,
             };
+            let effect = step.effect.as_str();
             let change = record(step, None, &merchant)?;
             let notified = change.notice.is_some();
-            let output = (change.next.clone(), notified);
+            let output = (change.next.clone(), notified, Some(effect));
             Ok(Decision { changes: Changes { now, request_id: request_id.clone(), payment: Some(change) }, output })
         })
         .await?;
     if notified {
         gw.outbox_wake.notify_one();
+    }
+    if let Some(effect) = effect {
+        super::count_change(&payment, effect);
     }
     Ok(payment)
 }

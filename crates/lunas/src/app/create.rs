@@ -210,5 +210,8 @@ async fn store(
             Ok(Decision { changes, output: Created::New(payment.clone()) })
         })
         .await?;
+    if let Created::New(payment) = &created {
+        super::count_change(payment, "created");
+    }
     Ok(created)
 }

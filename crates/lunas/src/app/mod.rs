@@ -47,6 +47,17 @@ impl Gateway {
     }
 }
 
+/// Counts a change that was persisted, by face, kind and what happened, for
+/// `lunas_payment_changes_total`.
+fn count_change(payment: &crate::domain::Payment, effect: &'static str) {
+    let kind = match payment.instrument {
+        crate::domain::Instrument::Qris { .. } => "qris",
+        crate::domain::Instrument::VirtualAccount(_) => "virtual_account",
+    };
+    metrics::counter!("lunas_payment_changes_total", "face" => payment.face.as_str(), "kind" => kind, "effect" => effect)
+        .increment(1);
+}
+
 /// Why a use case failed. Each face maps these once to its own codes.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

@@ -66,8 +66,10 @@ pub async fn refund(gw: &Gateway, order: RefundOrder) -> AppResult<(Payment, Ref
             Ok(Decision { changes: Changes { now, request_id: record_request, payment: Some(change) }, output })
         })
         .await?;
+    // Every new refund notifies; a repeated one (the same partnerRefundNo) does not.
     if notified {
         gw.outbox_wake.notify_one();
+        super::count_change(&payment, "refunded");
     }
     Ok((payment, refund))
 }

@@ -1,6 +1,7 @@
 //! HTTP: the SNAP and PG3 faces, the sandbox acquirer's routes and health, on one
 //! axum router. Handlers parse, call a use case, and render; nothing else.
 
+mod metrics;
 pub mod pg3;
 pub mod sandbox;
 pub mod snap;
@@ -27,7 +28,11 @@ use crate::config::Mode;
 pub type AppState = Arc<Gateway>;
 
 pub fn router(gateway: AppState) -> Router {
-    let mut router = Router::new().route("/healthz", get(healthz)).merge(snap::routes()).merge(pg3::routes());
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::scrape))
+        .merge(snap::routes())
+        .merge(pg3::routes());
     if gateway.config.mode == Mode::Sandbox {
         router = router.merge(sandbox::routes());
     }
@@ -37,6 +42,7 @@ pub fn router(gateway: AppState) -> Router {
         .layer(limit)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(middleware::from_fn_with_state(Arc::clone(&gateway), json_errors))
+        .layer(middleware::from_fn(metrics::observe))
         .layer(TraceLayer::new_for_http())
         .with_state(gateway)
 }
@@ -45,8 +51,18 @@ pub fn router(gateway: AppState) -> Router {
 enum Family {
     Snap,
     Pg3,
-    /// The sandbox, health, and paths nobody serves: `{"error", "message"}`.
+    /// The sandbox, health, metrics, and paths nobody serves: `{"error", "message"}`.
     Other,
+}
+
+impl Family {
+    fn label(&self) -> &'static str {
+        match self {
+            Family::Snap => "snap",
+            Family::Pg3 => "pg3",
+            Family::Other => "other",
+        }
+    }
 }
 
 fn family(path: &str) -> Family {

@@ -254,6 +254,10 @@ impl Store {
         self.submit(Mode::Write, move |c| c.finish_delivery(&delivery, &result, &attempt, now)).await
     }
 
+    pub async fn outbox_depth(&self, now: Timestamp) -> StoreResult<OutboxDepth> {
+        self.submit(Mode::Read, move |c| c.outbox_depth(now)).await
+    }
+
     /// Every recorded attempt of one delivery, oldest first.
     pub async fn attempts(&self, outbox_id: i64) -> StoreResult<Vec<AttemptEntry>> {
         self.submit(Mode::Read, move |c| c.attempts(outbox_id)).await

@@ -204,6 +204,17 @@ pub struct AttemptEntry {
     pub error: Option<String>,
 }
 
+/// How far behind notifications are, for monitoring.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutboxDepth {
+    /// Not delivered yet, including rows waiting for an operator.
+    pub undelivered: i64,
+    /// Due now.
+    pub due: i64,
+    /// How long the oldest due row has been due.
+    pub oldest_due_age_ms: i64,
+}
+
 /// An outbox row, for operators.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct OutboxEntry {

@@ -4,7 +4,7 @@
 
 use super::StoreResult;
 use super::conn::Conn;
-use super::model::{Attempt, AttemptEntry, AttemptResult, Claim, Claimed, OutboxEntry};
+use super::model::{Attempt, AttemptEntry, AttemptResult, Claim, Claimed, OutboxDepth, OutboxEntry};
 use super::sql::{Dialect, Param, Row, SqlError, params};
 use crate::domain::{MerchantId, Timestamp};
 
@@ -67,6 +67,11 @@ const RECORD_ATTEMPT: &str = "INSERT INTO delivery_attempts (outbox_id, attempt,
      SELECT id, attempts, $1, target_url, $2, $3, $4, $5 FROM outbox WHERE id = $6 AND locked_until = $7";
 const ATTEMPTS: &str = "SELECT attempt, at, target_url, status, latency_ms, response, error
      FROM delivery_attempts WHERE outbox_id = $1 ORDER BY attempt";
+
+const DEPTH: &str = "SELECT COUNT(*) AS undelivered,
+       COALESCE(SUM(CASE WHEN next_attempt_at <= $1 THEN 1 ELSE 0 END), 0) AS due,
+       MIN(CASE WHEN next_attempt_at <= $1 THEN next_attempt_at END) AS oldest
+     FROM outbox WHERE delivered_at IS NULL";
 
 const NEVER: Timestamp = i64::MAX;
 
@@ -153,6 +158,17 @@ impl Conn<'_> {
     /// was parked; `false` when there is no such undelivered row.
     pub fn resend(&mut self, id: i64, now: Timestamp) -> StoreResult<bool> {
         Ok(self.sql.execute(RESEND, &params![now, id])? == 1)
+    }
+
+    pub fn outbox_depth(&mut self, now: Timestamp) -> StoreResult<OutboxDepth> {
+        let depth = self.sql.query_opt(DEPTH, &params![now], |row| {
+            Ok(OutboxDepth {
+                undelivered: row.int("undelivered")?,
+                due: row.int("due")?,
+                oldest_due_age_ms: row.opt_int("oldest")?.map_or(0, |oldest| now.saturating_sub(oldest)),
+            })
+        })?;
+        Ok(depth.unwrap_or_default())
     }
 
     pub fn attempts(&mut self, outbox_id: i64) -> StoreResult<Vec<AttemptEntry>> {

@@ -121,6 +121,13 @@ impl Worker {
                 Err(error) => self.failure(&delivery, None, error, now),
             },
         };
+        let outcome = match &result {
+            AttemptResult::Delivered { .. } => "delivered",
+            AttemptResult::Failed { .. } => "failed",
+            AttemptResult::Parked { .. } => "parked",
+        };
+        metrics::counter!("lunas_deliveries_total", "result" => outcome).increment(1);
+        metrics::histogram!("lunas_delivery_duration_seconds").record(started.elapsed().as_secs_f64());
         let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let attempt = Attempt { at: now, latency_ms, response };
         match &result {

@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod errors;
 mod instances;
+mod metrics;
 mod notify;
 mod pg3;
 mod qr;

@@ -170,6 +170,7 @@ fn write_loop(sql: &mut SqliteSql, queue: &Receiver<Box<dyn Job>>, patience: Dur
 /// Runs a batch in one transaction; its jobs are answered once the commit is on disk.
 fn commit_batch(sql: &mut SqliteSql, batch: Vec<Box<dyn Job>>, syncer: &Syncer, stats: &Stats) {
     let conn = &sql.conn;
+    let started = std::time::Instant::now();
     let mut done: Vec<Finished> = Vec::with_capacity(batch.len());
     let mut began = conn.execute_batch("BEGIN IMMEDIATE").map_err(internal);
     for mut job in batch {
@@ -202,6 +203,9 @@ fn commit_batch(sql: &mut SqliteSql, batch: Vec<Box<dyn Job>>, syncer: &Syncer, 
         Ok(()) => {
             stats.commits.fetch_add(1, Ordering::Relaxed);
             stats.jobs.fetch_add(done.len() as u64, Ordering::Relaxed);
+            // The batch's work and commit; its flush is the syncer's.
+            metrics::histogram!("lunas_commit_batch_size").record(done.len() as f64);
+            metrics::histogram!("lunas_commit_duration_seconds").record(started.elapsed().as_secs_f64());
             syncer.answer_when_durable(done);
         }
         Err(e) => {

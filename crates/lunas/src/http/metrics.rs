@@ -1,0 +1,64 @@
+//! Prometheus metrics at `GET /metrics`: requests by family, route and status with
+//! their latency, and what the rest of lunas records through the `metrics` facade
+//! (commit batches, deliveries, payment changes); the outbox gauges are read from
+//! the store at each scrape.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use super::{AppState, family};
+
+/// Latency buckets, in seconds: 1 ms to 10 s.
+const SECONDS: [f64; 12] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 10.0];
+
+/// The process's recorder, installed on first use (one per process, whatever the
+/// number of gateways in it).
+fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &SECONDS)
+            .and_then(|b| b.set_buckets_for_metric(Matcher::Full("lunas_commit_batch_size".into()), &BATCHES))
+            .expect("the buckets are not empty")
+            .install_recorder()
+            .expect("no other metrics recorder is installed")
+    })
+}
+
+/// Commands per commit.
+const BATCHES: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
+
+/// Counts and times every request. The route is the matched pattern, so the label
+/// set stays bounded whatever paths clients send.
+pub async fn observe(request: Request, next: Next) -> Response {
+    handle();
+    let family = family(request.uri().path()).label();
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched".to_string(), |m| m.as_str().into());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("lunas_http_requests_total", "family" => family, "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("lunas_http_request_duration_seconds", "family" => family, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+pub async fn scrape(State(state): State<AppState>) -> Response {
+    let handle = handle();
+    match state.store.outbox_depth(state.clock.now()).await {
+        Ok(depth) => {
+            metrics::gauge!("lunas_outbox_undelivered").set(depth.undelivered as f64);
+            metrics::gauge!("lunas_outbox_due").set(depth.due as f64);
+            metrics::gauge!("lunas_outbox_oldest_due_age_seconds").set(depth.oldest_due_age_ms as f64 / 1000.0);
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the outbox for metrics"),
+    }
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response()
+}

@@ -72,8 +72,20 @@ enum OutboxCommand {
         #[arg(long)]
         all: bool,
     },
-    /// Make a notification due now, even one whose retries ran out.
-    Resend { id: i64 },
+    /// Make a notification due now, even one whose retries ran out; or, with
+    /// --merchant, --from and --until (ISO-8601), every failed notification of that
+    /// merchant created in the range.
+    Resend {
+        #[arg(required_unless_present = "merchant")]
+        id: Option<i64>,
+        /// The merchant's partner id.
+        #[arg(long, conflicts_with = "id", requires_all = ["from", "until"])]
+        merchant: Option<String>,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        until: Option<String>,
+    },
     /// Every attempt of one notification as JSON lines: when, where, the status, the
     /// latency, the start of the answer, the error.
     Attempts { id: i64 },
@@ -169,9 +181,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&attempt)?);
             }
         }
-        Command::Outbox(OutboxCommand::Resend { id }) => {
+        Command::Outbox(OutboxCommand::Resend { id: Some(id), .. }) => {
             anyhow::ensure!(deliveries::resend(&*open().await?, id).await?, "no undelivered notification {id}");
             eprintln!("notification {id} is due now; a running `lunas serve` will send it");
+        }
+        Command::Outbox(OutboxCommand::Resend { id: None, merchant, from, until }) => {
+            let merchant = merchant.context("--merchant is required without an id")?;
+            let instant = |text: Option<String>, flag: &str| {
+                text.as_deref()
+                    .and_then(lunas_protocol::timestamp::parse)
+                    .map(crate::domain::time::from_datetime)
+                    .with_context(|| format!("--{flag} must be an ISO-8601 time such as 2026-11-24T00:00:00+07:00"))
+            };
+            let (from, until) = (instant(from, "from")?, instant(until, "until")?);
+            let due = deliveries::resend_failed(&*open().await?, &merchant, from, until)
+                .await?
+                .with_context(|| format!("no merchant {merchant}"))?;
+            eprintln!("{due} notifications are due now; a running `lunas serve` will send them");
         }
     }
     Ok(())

@@ -89,6 +89,23 @@ pub async fn report_expiry(gw: &Gateway, by: PaymentRef) -> AppResult<Payment> {
     apply(gw, Change { target: by_id(&payment), event: Event::Expire, request_id: None, merchant, guard: None }).await
 }
 
+/// Records the expiry of payments whose time ran out with nobody asking (a derived
+/// expiry is otherwise written by the first command that touches the payment), so
+/// their history says when they expired and what they held is let go. Returns how
+/// many it recorded; a payment paid or cancelled meanwhile is left as it is.
+pub async fn expire_due(gw: &Gateway, limit: u32) -> AppResult<usize> {
+    let due = gw.store.due_expiries(gw.clock.now(), limit).await?;
+    let mut expired = 0;
+    for id in due {
+        match report_expiry(gw, PaymentRef::Acquirer { reference: id }).await {
+            Ok(_) => expired += 1,
+            Err(super::AppError::Domain(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(expired)
+}
+
 fn by_id(payment: &Payment) -> PaymentRef {
     PaymentRef::Acquirer { reference: payment.id.to_string() }
 }

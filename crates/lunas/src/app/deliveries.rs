@@ -1,6 +1,7 @@
 //! Notifications for operators: list them, see each attempt, and send one again.
 
 use super::{AppResult, Gateway};
+use crate::domain::Timestamp;
 use crate::store::{AttemptEntry, OutboxEntry};
 
 pub async fn list(gw: &Gateway, undelivered_only: bool) -> AppResult<Vec<OutboxEntry>> {
@@ -22,4 +23,23 @@ pub async fn resend(gw: &Gateway, id: i64) -> AppResult<bool> {
 /// start, how long it took, and the error.
 pub async fn attempts(gw: &Gateway, id: i64) -> AppResult<Vec<AttemptEntry>> {
     Ok(gw.store.attempts(id).await?)
+}
+
+/// Makes every failed delivery of the merchant `partner_id` created in `[from, until)`
+/// due now (resends, the parked included); returns how many, or `None` for an unknown
+/// merchant.
+pub async fn resend_failed(
+    gw: &Gateway,
+    partner_id: &str,
+    from: Timestamp,
+    until: Timestamp,
+) -> AppResult<Option<u64>> {
+    let Some(merchant) = super::merchants::by_partner_id(gw, partner_id).await? else {
+        return Ok(None);
+    };
+    let due = gw.store.resend_failed(merchant.id, from, until, gw.clock.now()).await?;
+    if due > 0 {
+        gw.outbox_wake.notify_one();
+    }
+    Ok(Some(due))
 }

@@ -236,6 +236,11 @@ impl Store {
         self.submit(Mode::Read, move |c| c.token(&token_hash)).await
     }
 
+    /// Ids of up to `limit` payments still pending past their expiry.
+    pub async fn due_expiries(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<String>> {
+        self.submit(Mode::Read, move |c| c.due_expiries(now, limit)).await
+    }
+
     pub async fn prune(&self, now: Timestamp) -> StoreResult<u64> {
         self.submit(Mode::Write, move |c| c.prune(now)).await
     }
@@ -265,6 +270,16 @@ impl Store {
 
     pub async fn resend(&self, id: i64, now: Timestamp) -> StoreResult<bool> {
         self.submit(Mode::Write, move |c| c.resend(id, now)).await
+    }
+
+    pub async fn resend_failed(
+        &self,
+        merchant: MerchantId,
+        from: Timestamp,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        self.submit(Mode::Write, move |c| c.resend_failed(merchant, from, until, now)).await
     }
 
     pub async fn outbox(&self, undelivered_only: bool) -> StoreResult<Vec<OutboxEntry>> {

@@ -56,6 +56,10 @@ const PARKED: &str = "UPDATE outbox SET next_attempt_at = $1, parked_at = $2, la
 /// schedule does not start over.
 const RESEND: &str = "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, parked_at = NULL
      WHERE id = $2 AND delivered_at IS NULL";
+/// Every undelivered notification of a merchant created in a time range that has been
+/// tried at least once.
+const RESEND_FAILED: &str = "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, parked_at = NULL
+     WHERE merchant_id = $2 AND created_at >= $3 AND created_at < $4 AND delivered_at IS NULL AND attempts > 0";
 const LIST: &str = "SELECT o.id, p.reference_no, o.target_url, o.attempts, o.delivered_at, o.parked_at, o.last_status,
        o.last_error
      FROM outbox o JOIN payments p ON p.id = o.payment_id
@@ -173,6 +177,18 @@ impl Conn<'_> {
 
     pub fn attempts(&mut self, outbox_id: i64) -> StoreResult<Vec<AttemptEntry>> {
         Ok(self.sql.query_all(ATTEMPTS, &params![outbox_id], attempt_entry)?)
+    }
+
+    /// Makes a merchant's failed deliveries created in `[from, until)` due now; returns
+    /// how many.
+    pub fn resend_failed(
+        &mut self,
+        merchant: MerchantId,
+        from: Timestamp,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        Ok(self.sql.execute(RESEND_FAILED, &params![now, merchant.0, from, until])?)
     }
 
     pub fn outbox(&mut self, undelivered_only: bool) -> StoreResult<Vec<OutboxEntry>> {

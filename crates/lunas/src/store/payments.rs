@@ -13,7 +13,7 @@ use super::model::{ChangeKind, Changes, Loaded, MerchantKey, Need, NumberChange,
 use super::rows::{self, encode_json};
 use super::sql::{Dialect, Param, params};
 use super::{StoreError, StoreResult};
-use crate::domain::{Effect, Payment, PaymentId, Receipt};
+use crate::domain::{Effect, Payment, PaymentId, Receipt, Timestamp};
 
 /// A payment lookup, plain and with its row locked.
 struct Lookup {
@@ -64,6 +64,10 @@ const BY_MERCHANT_NUMBER: Lookup = lookup!(
 const BY_NUMBER: Lookup =
     lookup!("va_numbers v JOIN payments p ON p.id = v.payment_id", "v.number = $4 AND v.live_until > $5");
 
+/// Pending payments past their expiry, oldest first. (`'pending'` is
+/// `PaymentState::Pending`, written out so the partial index applies.)
+const DUE_EXPIRIES: &str =
+    "SELECT id FROM payments WHERE state = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2";
 const REQUEST_ID_USED: &str =
     "SELECT 1 AS used FROM request_ids WHERE merchant_id = $1 AND day = $2 AND request_id = $3";
 const REFUND_BY_NUMBER: &str = "SELECT * FROM refunds WHERE merchant_id = $1 AND merchant_refund_no = $2";
@@ -323,6 +327,11 @@ impl Conn<'_> {
         let sql = if self.lock { lookup.locked } else { lookup.plain };
         let params: Vec<Param<'_>> = [r1, r2, r3].into_iter().chain(args).collect();
         Ok(self.sql.query_opt(sql, &params, |row| Ok((rows::payment(row)?, row.int("request_id_used")? != 0)))?)
+    }
+
+    /// Up to `limit` payments still pending past their expiry.
+    pub(super) fn due_expiries(&mut self, now: Timestamp, limit: u32) -> StoreResult<Vec<String>> {
+        Ok(self.sql.query_all(DUE_EXPIRIES, &params![now, i64::from(limit)], |row| row.text("id"))?)
     }
 
     /// Persists a decision atomically. [`StoreError::Conflict`] when the payment (or

@@ -218,3 +218,39 @@ async fn a_slow_merchant_delays_only_its_own_notifications() {
     let all = slow.wait_for(3).await;
     assert!(all.iter().all(|r| r.verify(&slow.url, &app.merchant.client_secret)));
 }
+
+/// An operator resends every failed notification of one merchant in a time range; a
+/// delivered one, another merchant's, and ones outside the range stay as they are.
+#[tokio::test]
+async fn failed_deliveries_of_a_merchant_in_a_range_are_resent_together() {
+    let failing = CallbackServer::answering(&[500, 500, 500]).await;
+    let healthy = CallbackServer::start().await;
+    let app = TestApp::spawn_with(|c| c.callbacks.retry_delays_ms = vec![]).await;
+    let started = app.clock.now();
+    for _ in 0..3 {
+        let qr = app.generate("15000.00", &failing.url).await;
+        app.pay(&qr).await;
+    }
+    let other = app.generate_as(&app.other, "15000.00", &healthy.url).await;
+    app.pay(&other).await;
+    failing.wait_for(3).await;
+    healthy.wait_for(1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.store().outbox(true).await.unwrap().len(), 3, "no retries configured");
+
+    let gw = app.gateway();
+    let later = started + 60_000;
+    let resend = |partner: &'static str, from, until| lunas::app::deliveries::resend_failed(gw, partner, from, until);
+    let merchant: &'static str = app.merchant.partner_id.clone().leak();
+    let other: &'static str = app.other.partner_id.clone().leak();
+    assert_eq!(resend(merchant, later, later + 60_000).await.unwrap(), Some(0), "none was created then");
+    assert_eq!(resend(other, started, later).await.unwrap(), Some(0), "the other merchant's was delivered");
+    assert_eq!(resend(merchant, started, later).await.unwrap(), Some(3));
+    failing.wait_for(6).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !app.store().outbox(true).await.unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "not delivered on the resend");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(resend("NOPE", started, later).await.unwrap(), None);
+}

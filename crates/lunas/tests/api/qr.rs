@@ -289,3 +289,32 @@ async fn cancel_is_refused_once_paid_refunded_or_for_strangers() {
     no_reason.as_object_mut().unwrap().remove("reason");
     app.call("/v1.0/qr/qr-mpm-cancel", &no_reason).await.expect_message("4007702", "Invalid Mandatory Field reason");
 }
+
+/// A QR nobody asks about after it expires still gets its expiry in the history, once,
+/// from the housekeeping sweep; a paid one is left alone.
+#[tokio::test]
+async fn the_sweep_records_expiries_nobody_asked_for() {
+    let callback = CallbackServer::start().await;
+    let app = TestApp::spawn().await;
+    let forgotten = app.generate("15000.00", &callback.url).await;
+    let paid = app.generate("15000.00", &callback.url).await;
+    app.pay(&paid).await;
+    app.clock.advance(time::Duration::minutes(16));
+
+    let expired = |reference: &Value| {
+        let sql = format!(
+            "SELECT COUNT(*) FROM payment_events e JOIN payments p ON p.id = e.payment_id \
+             WHERE p.reference_no = '{}' AND e.kind = 'expired'",
+            reference.as_str().unwrap()
+        );
+        let url = app.config.database_url.clone();
+        async move { scalar(&url, &sql).await }
+    };
+    assert_eq!(expired(&forgotten.body["referenceNo"]).await, 0, "derived only, until something records it");
+    assert_eq!(lunas::app::change::expire_due(app.gateway(), 100).await.unwrap(), 1);
+    assert_eq!(expired(&forgotten.body["referenceNo"]).await, 1);
+    assert_eq!(expired(&paid.body["referenceNo"]).await, 0);
+    assert_eq!(lunas::app::change::expire_due(app.gateway(), 100).await.unwrap(), 0, "once");
+    app.query(&forgotten).await.expect("2005100");
+    assert_eq!(expired(&forgotten.body["referenceNo"]).await, 1, "a later query adds nothing");
+}

@@ -34,6 +34,9 @@ enum Command {
         /// sandbox (default) serves /sandbox; production does not.
         #[arg(long, env = "LUNAS_MODE")]
         mode: Option<Mode>,
+        /// Turns the operator API on, behind this bearer token (≥ 32 characters).
+        #[arg(long, env = "LUNAS_OPERATOR_TOKEN", hide_env_values = true)]
+        operator_token: Option<String>,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
@@ -127,12 +130,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let open = || crate::server::open(config.clone(), Clock::default());
     match cli.command {
-        Command::Serve { listen, mode } => {
+        Command::Serve { listen, mode, operator_token } => {
             if let Some(listen) = listen {
                 config.listen = listen;
             }
             if let Some(mode) = mode {
                 config.mode = mode;
+            }
+            if operator_token.is_some() {
+                config.operator.token = operator_token;
+                config.check()?;
             }
             return crate::server::serve(config).await;
         }
@@ -161,14 +168,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Merchant(MerchantCommand::List) => {
             for m in merchants::list(&open().await?.store).await? {
-                let line = json!({
-                    "partner_id": m.partner_id,
-                    "merchant_id": m.partner_id,
-                    "name": m.name,
-                    "callback_url": m.callback_url,
-                    "has_public_key": m.public_key_pem.is_some(),
-                });
-                println!("{line}");
+                println!("{}", crate::render::operator::merchant(&m));
             }
         }
         Command::Outbox(OutboxCommand::List { all }) => {

@@ -32,6 +32,16 @@ pub struct Config {
     pub qris: QrisConfig,
     pub callbacks: CallbackConfig,
     pub cache: CacheConfig,
+    pub operator: OperatorConfig,
+}
+
+/// The operator API under `/operator/v1`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OperatorConfig {
+    /// The bearer token the API requires (at least 32 characters). Without one, the
+    /// API is off: it is never open without authentication.
+    pub token: Option<String>,
 }
 
 /// Connections. SQLite always writes through one connection (and a thread).
@@ -116,6 +126,7 @@ impl Default for Config {
             qris: QrisConfig::default(),
             callbacks: CallbackConfig::default(),
             cache: CacheConfig::default(),
+            operator: OperatorConfig::default(),
         }
     }
 }
@@ -175,6 +186,10 @@ impl Config {
         );
         anyhow::ensure!(self.max_body_bytes > 0, "max_body_bytes must be positive");
         anyhow::ensure!(
+            self.operator.token.as_ref().is_none_or(|t| t.len() >= 32 && t.bytes().all(|b| b.is_ascii_graphic())),
+            "operator.token must be at least 32 printable characters"
+        );
+        anyhow::ensure!(
             callbacks.max_in_flight > 0 && callbacks.per_merchant > 0,
             "callbacks.max_in_flight and callbacks.per_merchant must be positive"
         );
@@ -199,5 +214,9 @@ mod tests {
         assert!(Config::load(Some(&path)).is_err());
         std::fs::write(&path, "[callbacks]\nlease_ms = 5000\nrequest_timeout_ms = 10000\n").unwrap();
         assert!(Config::load(Some(&path)).is_err());
+        std::fs::write(&path, "[operator]\ntoken = \"short\"\n").unwrap();
+        assert!(Config::load(Some(&path)).is_err(), "a guessable operator token is refused");
+        std::fs::write(&path, format!("[operator]\ntoken = \"{}\"\n", "k".repeat(32))).unwrap();
+        assert_eq!(Config::load(Some(&path)).unwrap().operator.token, Some("k".repeat(32)));
     }
 }

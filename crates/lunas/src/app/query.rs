@@ -3,7 +3,7 @@
 
 use super::{AppResult, Gateway};
 use crate::domain::{DomainError, Payment, Receipt};
-use crate::store::{Changes, Decision, Need, PaymentRef, RequestId};
+use crate::store::{Changes, Decision, Need, PaymentRecord, PaymentRef, RequestId};
 
 /// The payment, with `request_id` recorded so it cannot be used again today.
 pub async fn query(gw: &Gateway, by: PaymentRef, request_id: RequestId) -> AppResult<Payment> {
@@ -28,6 +28,13 @@ pub async fn query(gw: &Gateway, by: PaymentRef, request_id: RequestId) -> AppRe
 /// The payment and its latest `limit` receipts, newest first, as of one moment.
 pub async fn inquiry(gw: &Gateway, by: PaymentRef, limit: u32) -> AppResult<(Payment, Vec<Receipt>)> {
     Ok(gw.store.payment_with_receipts(by, limit).await?.ok_or(DomainError::NotFound)?)
+}
+
+/// Everything about the payment with this reference or id: its history, receipts,
+/// refunds and notifications with their attempts.
+pub async fn record(gw: &Gateway, reference: &str) -> AppResult<PaymentRecord> {
+    let by = PaymentRef::Acquirer { reference: reference.to_string() };
+    Ok(gw.store.payment_record(by).await?.ok_or(DomainError::NotFound)?)
 }
 
 pub async fn find(gw: &Gateway, by: PaymentRef) -> AppResult<Payment> {

@@ -2,6 +2,7 @@
 //! axum router. Handlers parse, call a use case, and render; nothing else.
 
 mod metrics;
+mod operator;
 pub mod pg3;
 pub mod sandbox;
 pub mod snap;
@@ -35,6 +36,9 @@ pub fn router(gateway: AppState) -> Router {
         .merge(pg3::routes());
     if gateway.config.mode == Mode::Sandbox {
         router = router.merge(sandbox::routes());
+    }
+    if gateway.config.operator.token.is_some() {
+        router = router.merge(operator::routes(&gateway));
     }
     let limit = DefaultBodyLimit::max(gateway.config.max_body_bytes);
     let timeout = Duration::from_millis(gateway.config.request_timeout_ms);

@@ -4,6 +4,7 @@
 //! about the same payment cannot disagree.
 
 pub mod notice;
+pub mod operator;
 pub mod pg3;
 pub mod qr_image;
 pub mod snap;

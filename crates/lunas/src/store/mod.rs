@@ -206,6 +206,22 @@ impl Store {
         .await
     }
 
+    /// A payment with its history, receipts, refunds and notifications, as of one
+    /// moment.
+    pub async fn payment_record(&self, by: PaymentRef) -> StoreResult<Option<PaymentRecord>> {
+        self.submit(Mode::Snapshot, move |c| {
+            let Some(payment) = c.payment(&by)? else { return Ok(None) };
+            Ok(Some(PaymentRecord {
+                history: c.history(payment.id)?,
+                receipts: c.receipts(payment.id, u32::MAX)?,
+                refunds: c.refunds(payment.id)?,
+                deliveries: c.deliveries_of(&payment.id.to_string())?,
+                payment,
+            }))
+        })
+        .await
+    }
+
     pub async fn insert_merchant(&self, merchant: NewMerchant) -> StoreResult<Merchant> {
         self.submit(Mode::Write, move |c| c.insert_merchant(&merchant)).await
     }

@@ -204,6 +204,39 @@ pub struct AttemptEntry {
     pub error: Option<String>,
 }
 
+/// One change of a payment, as its history records it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoryEntry {
+    pub version: i64,
+    /// `created`, `paid`, `canceled`, `expired`, `refunded`, `amended`, `closed`.
+    pub kind: String,
+    /// The money the change moved, if any.
+    pub amount: Option<crate::domain::Amount>,
+    /// The state after the change.
+    pub state: String,
+    pub at: Timestamp,
+}
+
+/// A notification and its attempts.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Delivery {
+    #[serde(flatten)]
+    pub entry: OutboxEntry,
+    pub attempts: Vec<AttemptEntry>,
+}
+
+/// Everything about one payment, as of one moment: what an operator needs to say
+/// what happened to it and to its notifications.
+#[derive(Debug, Clone)]
+pub struct PaymentRecord {
+    pub payment: crate::domain::Payment,
+    pub history: Vec<HistoryEntry>,
+    /// Newest first.
+    pub receipts: Vec<crate::domain::Receipt>,
+    pub refunds: Vec<crate::domain::Refund>,
+    pub deliveries: Vec<Delivery>,
+}
+
 /// How far behind notifications are, for monitoring.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OutboxDepth {

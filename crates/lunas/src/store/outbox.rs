@@ -4,7 +4,7 @@
 
 use super::StoreResult;
 use super::conn::Conn;
-use super::model::{Attempt, AttemptEntry, AttemptResult, Claim, Claimed, OutboxDepth, OutboxEntry};
+use super::model::{Attempt, AttemptEntry, AttemptResult, Claim, Claimed, Delivery, OutboxDepth, OutboxEntry};
 use super::sql::{Dialect, Param, Row, SqlError, params};
 use crate::domain::{MerchantId, Timestamp};
 
@@ -64,6 +64,10 @@ const LIST: &str = "SELECT o.id, p.reference_no, o.target_url, o.attempts, o.del
        o.last_error
      FROM outbox o JOIN payments p ON p.id = o.payment_id
      WHERE ($1 = 0 OR o.delivered_at IS NULL) ORDER BY o.id";
+const OF_PAYMENT: &str = "SELECT o.id, p.reference_no, o.target_url, o.attempts, o.delivered_at, o.parked_at,
+       o.last_status, o.last_error
+     FROM outbox o JOIN payments p ON p.id = o.payment_id
+     WHERE o.payment_id = $1 ORDER BY o.id";
 
 /// Recorded by the claim that holds the lease, numbered as the claim counted it.
 const RECORD_ATTEMPT: &str = "INSERT INTO delivery_attempts (outbox_id, attempt, at, target_url, status, latency_ms,
@@ -189,6 +193,12 @@ impl Conn<'_> {
         now: Timestamp,
     ) -> StoreResult<u64> {
         Ok(self.sql.execute(RESEND_FAILED, &params![now, merchant.0, from, until])?)
+    }
+
+    /// A payment's notifications, each with its attempts.
+    pub fn deliveries_of(&mut self, payment: &str) -> StoreResult<Vec<Delivery>> {
+        let entries = self.sql.query_all(OF_PAYMENT, &params![payment], entry)?;
+        entries.into_iter().map(|entry| Ok(Delivery { attempts: self.attempts(entry.id)?, entry })).collect()
     }
 
     pub fn outbox(&mut self, undelivered_only: bool) -> StoreResult<Vec<OutboxEntry>> {

@@ -9,11 +9,11 @@
 //! command runs again.
 
 use super::conn::Conn;
-use super::model::{ChangeKind, Changes, Loaded, MerchantKey, Need, NumberChange, PaymentRef, RequestId};
+use super::model::{ChangeKind, Changes, HistoryEntry, Loaded, MerchantKey, Need, NumberChange, PaymentRef, RequestId};
 use super::rows::{self, encode_json};
 use super::sql::{Dialect, Param, params};
 use super::{StoreError, StoreResult};
-use crate::domain::{Effect, Payment, PaymentId, Receipt, Timestamp};
+use crate::domain::{Effect, Payment, PaymentId, Receipt, Refund, Timestamp};
 
 /// A payment lookup, plain and with its row locked.
 struct Lookup {
@@ -68,6 +68,9 @@ const BY_NUMBER: Lookup =
 /// `PaymentState::Pending`, written out so the partial index applies.)
 const DUE_EXPIRIES: &str =
     "SELECT id FROM payments WHERE state = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2";
+const HISTORY: &str =
+    "SELECT version, kind, amount, state, at FROM payment_events WHERE payment_id = $1 ORDER BY version";
+const REFUNDS: &str = "SELECT * FROM refunds WHERE payment_id = $1 ORDER BY created_at, refund_no";
 const REQUEST_ID_USED: &str =
     "SELECT 1 AS used FROM request_ids WHERE merchant_id = $1 AND day = $2 AND request_id = $3";
 const REFUND_BY_NUMBER: &str = "SELECT * FROM refunds WHERE merchant_id = $1 AND merchant_refund_no = $2";
@@ -327,6 +330,24 @@ impl Conn<'_> {
         let sql = if self.lock { lookup.locked } else { lookup.plain };
         let params: Vec<Param<'_>> = [r1, r2, r3].into_iter().chain(args).collect();
         Ok(self.sql.query_opt(sql, &params, |row| Ok((rows::payment(row)?, row.int("request_id_used")? != 0)))?)
+    }
+
+    pub(super) fn history(&mut self, id: PaymentId) -> StoreResult<Vec<HistoryEntry>> {
+        let id = id.to_string();
+        Ok(self.sql.query_all(HISTORY, &params![id.as_str()], |row| {
+            Ok(HistoryEntry {
+                version: row.int("version")?,
+                kind: row.text("kind")?,
+                amount: row.opt_int("amount")?.map(crate::domain::Amount::from_sen),
+                state: row.text("state")?,
+                at: row.int("at")?,
+            })
+        })?)
+    }
+
+    pub(super) fn refunds(&mut self, id: PaymentId) -> StoreResult<Vec<Refund>> {
+        let id = id.to_string();
+        Ok(self.sql.query_all(REFUNDS, &params![id.as_str()], rows::refund)?)
     }
 
     /// Up to `limit` payments still pending past their expiry.

@@ -9,6 +9,7 @@ mod errors;
 mod instances;
 mod metrics;
 mod notify;
+mod operator;
 mod pg3;
 mod qr;
 mod race;

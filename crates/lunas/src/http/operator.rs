@@ -1,0 +1,90 @@
+//! The operator API under `/operator/v1`, JSON, behind the bearer token of
+//! `operator.token` (off when none is configured). It calls the same application
+//! functions as the CLI's `merchant` and `outbox` commands.
+
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use lunas_protocol::crypto::constant_time_eq;
+use serde_json::{Value, json};
+
+use super::AppState;
+use crate::app::{AppError, deliveries, merchants, query};
+use crate::domain::DomainError;
+use crate::render::operator;
+
+pub fn routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/operator/v1/merchants", get(list_merchants))
+        .route("/operator/v1/payments/{reference}", get(payment))
+        .route("/operator/v1/deliveries/{id}/attempts", get(attempts))
+        .route("/operator/v1/deliveries/{id}/resend", post(resend))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
+}
+
+/// `{"error", "message"}` with a fitting status.
+struct OperatorError(StatusCode, &'static str, String);
+
+impl IntoResponse for OperatorError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1, "message": self.2 }))).into_response()
+    }
+}
+
+impl From<AppError> for OperatorError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Domain(DomainError::NotFound) => not_found("no such payment"),
+            AppError::Invalid(reason) => OperatorError(StatusCode::BAD_REQUEST, "bad_request", reason),
+            other => {
+                tracing::error!(error = %other, "operator API failure");
+                OperatorError(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error".into())
+            }
+        }
+    }
+}
+
+fn not_found(message: &str) -> OperatorError {
+    OperatorError(StatusCode::NOT_FOUND, "not_found", message.into())
+}
+
+/// `Authorization: Bearer <operator.token>`, compared in constant time.
+async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let expected = state.config.operator.token.as_deref().unwrap_or_default();
+    let sent =
+        request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    match sent {
+        Some(token) if !expected.is_empty() && constant_time_eq(token.as_bytes(), expected.as_bytes()) => {
+            next.run(request).await
+        }
+        _ => OperatorError(StatusCode::UNAUTHORIZED, "unauthorized", "a valid operator token is required".into())
+            .into_response(),
+    }
+}
+
+async fn list_merchants(State(state): State<AppState>) -> Result<Json<Value>, OperatorError> {
+    let list = merchants::list(&state.store).await?;
+    Ok(Json(json!({ "merchants": list.iter().map(operator::merchant).collect::<Vec<_>>() })))
+}
+
+/// A payment by its `referenceNo` or id, with everything that happened to it.
+async fn payment(State(state): State<AppState>, Path(reference): Path<String>) -> Result<Json<Value>, OperatorError> {
+    let record = query::record(&state, &reference).await?;
+    Ok(Json(operator::payment_record(&record, state.clock.now())))
+}
+
+async fn attempts(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, OperatorError> {
+    let attempts = deliveries::attempts(&state, id).await?;
+    Ok(Json(json!({ "attempts": attempts.iter().map(operator::attempt).collect::<Vec<_>>() })))
+}
+
+async fn resend(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, OperatorError> {
+    if !deliveries::resend(&state, id).await? {
+        return Err(not_found("no undelivered notification with this id"));
+    }
+    Ok(Json(json!({ "id": id, "due": true })))
+}

@@ -1,0 +1,103 @@
+//! The operator API: off without a token, never open without it, and enough to say
+//! what happened to a payment and its notifications.
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const TOKEN: &str = "operator-token-for-the-tests-0123456789";
+
+async fn get(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Value) {
+    let mut request = app.http.get(format!("{}{path}", app.base));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("sent");
+    let status = response.status().as_u16();
+    (status, serde_json::from_str(&response.text().await.unwrap()).unwrap_or(Value::Null))
+}
+
+fn with_token(config: &mut lunas::config::Config) {
+    config.operator.token = Some(TOKEN.to_string());
+}
+
+#[tokio::test]
+async fn without_a_token_configured_the_api_is_off() {
+    let app = TestApp::spawn().await;
+    let (status, body) = get(&app, "/operator/v1/merchants", Some(TOKEN)).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+}
+
+#[tokio::test]
+async fn every_call_needs_the_token_and_no_secret_is_shown() {
+    let app = TestApp::spawn_with(|c| {
+        with_token(c);
+        production(c);
+    })
+    .await;
+    for token in [None, Some("wrong"), Some(&TOKEN[..TOKEN.len() - 1])] {
+        let (status, body) = get(&app, "/operator/v1/merchants", token).await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("unauthorized")), "{token:?}");
+    }
+    let (status, body) = get(&app, "/operator/v1/merchants", Some(TOKEN)).await;
+    assert_eq!(status, 200);
+    let partners: Vec<_> = body["merchants"].as_array().unwrap().iter().map(|m| m["partner_id"].clone()).collect();
+    assert!(partners.contains(&app.merchant.partner_id.clone().into()), "{body}");
+    let text = body.to_string();
+    for secret in [&app.merchant.client_secret, &app.merchant.secret_unbound_id, &app.merchant.hash_key] {
+        assert!(!text.contains(secret.as_str()), "a secret leaked: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_payment_shows_its_history_receipts_and_every_delivery_attempt() {
+    let callback = CallbackServer::answering(&[500]).await;
+    let app = TestApp::spawn_with(|c| {
+        with_token(c);
+        c.callbacks.retry_delays_ms = vec![50];
+    })
+    .await;
+    let qr = app.generate("15000.00", &callback.url).await;
+    app.pay(&qr).await;
+    callback.wait_for(2).await;
+
+    let reference = qr.body["referenceNo"].as_str().unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let record = loop {
+        let (status, record) = get(&app, &format!("/operator/v1/payments/{reference}"), Some(TOKEN)).await;
+        assert_eq!(status, 200, "{record}");
+        if record["deliveries"][0]["delivered"] == true {
+            break record;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{record}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(record["state"], "paid");
+    assert_eq!(record["amount"], "15000.00");
+    let kinds: Vec<_> = record["history"].as_array().unwrap().iter().map(|h| h["kind"].clone()).collect();
+    assert_eq!(kinds, ["created", "paid"]);
+    assert_eq!(record["receipts"].as_array().unwrap().len(), 1);
+    let attempts = record["deliveries"][0]["attempts"].as_array().unwrap();
+    let statuses: Vec<_> = attempts.iter().map(|a| a["status"].clone()).collect();
+    assert_eq!(statuses, [500, 200]);
+
+    // The same by id; the attempts on their own; a resend of a delivered one refused.
+    let id = record["id"].as_str().unwrap();
+    let (status, by_id) = get(&app, &format!("/operator/v1/payments/{id}"), Some(TOKEN)).await;
+    assert_eq!((status, &by_id["reference_no"]), (200, &record["reference_no"]));
+    let delivery = record["deliveries"][0]["id"].as_i64().unwrap();
+    let (status, listed) = get(&app, &format!("/operator/v1/deliveries/{delivery}/attempts"), Some(TOKEN)).await;
+    assert_eq!((status, listed["attempts"].as_array().unwrap().len()), (200, 2));
+    let resend = app
+        .http
+        .post(format!("{}/operator/v1/deliveries/{delivery}/resend", app.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resend.status(), 404);
+    let (status, missing) = get(&app, "/operator/v1/payments/NOPE", Some(TOKEN)).await;
+    assert_eq!((status, missing["error"].as_str()), (404, Some("not_found")));
+    let (status, bad) = get(&app, "/operator/v1/deliveries/x/attempts", Some(TOKEN)).await;
+    assert_eq!((status, bad["error"].as_str()), (400, Some("bad_request")));
+}

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use serde_json::json;
 
 use crate::app::{deliveries, merchants};
 use crate::config::{Config, Mode};
@@ -66,6 +65,9 @@ enum MerchantCommand {
     },
     /// List merchants (without secrets) as JSON lines.
     List,
+    /// Give a merchant new secrets (SNAP client secret, PG3 secret_unbound_id and
+    /// hash_key) and print them, shown this once; the old ones stop working.
+    Rotate { partner_id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,17 +156,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .transpose()?;
             let request = merchants::MerchantRequest { name, public_key_pem, client_secret, callback_url };
             let merchant = merchants::create(&gateway.store, request, gateway.clock.now()).await?;
-            let out = json!({
-                "name": merchant.name,
-                "partner_id": merchant.partner_id,
-                "client_secret": merchant.client_secret,
-                "merchant_id": merchant.partner_id,
-                "secret_unbound_id": merchant.secret_unbound_id,
-                "hash_key": merchant.hash_key,
-                "callback_url": merchant.callback_url,
-                "has_public_key": merchant.public_key_pem.is_some(),
-            });
-            println!("{out}");
+            println!("{}", crate::render::operator::credentials(&merchant));
+        }
+        Command::Merchant(MerchantCommand::Rotate { partner_id }) => {
+            let merchant = merchants::rotate_secrets(&*open().await?, &partner_id)
+                .await?
+                .with_context(|| format!("no merchant {partner_id}"))?;
+            println!("{}", crate::render::operator::credentials(&merchant));
         }
         Command::Merchant(MerchantCommand::List) => {
             for m in merchants::list(&open().await?.store).await? {

@@ -26,6 +26,13 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         entries.get(key).filter(|(_, at)| at.elapsed() < self.ttl).map(|(value, _)| value.clone())
     }
 
+    pub fn remove<Q: Hash + Eq + ?Sized>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+    {
+        self.entries.write().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+
     pub fn insert(&self, key: K, value: V) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= self.capacity {

@@ -13,7 +13,7 @@ use lunas_protocol::validate::is_http_url;
 use super::cache::TtlCache;
 use super::{AppError, AppResult, Gateway};
 use crate::domain::{Merchant, MerchantId, NewMerchant, generate_secret, new_partner_id};
-use crate::store::Store;
+use crate::store::{Secrets, Store};
 
 const CAPACITY: usize = 10_000;
 
@@ -96,6 +96,23 @@ pub async fn create(store: &Store, request: MerchantRequest, now: i64) -> AppRes
         created_at: now,
     };
     Ok(store.insert_merchant(merchant).await?)
+}
+
+/// New secrets for a merchant, in the answer and nowhere else ever again; `None` for
+/// an unknown partner id. The old ones stop working here at once, and on other
+/// instances when their cached copy goes stale (`cache.merchant_ttl_ms`).
+pub async fn rotate_secrets(gw: &Gateway, partner_id: &str) -> AppResult<Option<Merchant>> {
+    let secrets = Secrets {
+        client_secret: generate_secret(32),
+        secret_unbound_id: uuid::Uuid::new_v4().to_string(),
+        hash_key: generate_secret(32),
+    };
+    let rotated = gw.store.rotate_secrets(partner_id, secrets).await?;
+    if let Some(merchant) = &rotated {
+        gw.merchants.by_partner_id.remove(partner_id);
+        gw.merchants.by_id.remove(&merchant.id);
+    }
+    Ok(rotated)
 }
 
 pub async fn list(store: &Store) -> AppResult<Vec<Merchant>> {

@@ -19,7 +19,8 @@ use crate::render::operator;
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
-        .route("/operator/v1/merchants", get(list_merchants))
+        .route("/operator/v1/merchants", get(list_merchants).post(create_merchant))
+        .route("/operator/v1/merchants/{partner_id}/rotate", post(rotate))
         .route("/operator/v1/payments/{reference}", get(payment))
         .route("/operator/v1/deliveries/{id}/attempts", get(attempts))
         .route("/operator/v1/deliveries/{id}/resend", post(resend))
@@ -69,6 +70,35 @@ async fn authorize(State(state): State<AppState>, request: Request, next: Next) 
 async fn list_merchants(State(state): State<AppState>) -> Result<Json<Value>, OperatorError> {
     let list = merchants::list(&state.store).await?;
     Ok(Json(json!({ "merchants": list.iter().map(operator::merchant).collect::<Vec<_>>() })))
+}
+
+/// `{"name", "public_key_pem"?, "client_secret"?, "callback_url"?}`; the answer
+/// carries the secrets, this once.
+#[derive(serde::Deserialize)]
+struct NewMerchantBody {
+    name: String,
+    public_key_pem: Option<String>,
+    client_secret: Option<String>,
+    callback_url: Option<String>,
+}
+
+async fn create_merchant(State(state): State<AppState>, body: axum::body::Bytes) -> Result<Response, OperatorError> {
+    let body: NewMerchantBody = serde_json::from_slice(&body)
+        .map_err(|e| OperatorError(StatusCode::BAD_REQUEST, "bad_request", format!("invalid body: {e}")))?;
+    let request = merchants::MerchantRequest {
+        name: body.name,
+        public_key_pem: body.public_key_pem,
+        client_secret: body.client_secret,
+        callback_url: body.callback_url,
+    };
+    let merchant = merchants::create(&state.store, request, state.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(operator::credentials(&merchant))).into_response())
+}
+
+async fn rotate(State(state): State<AppState>, Path(partner_id): Path<String>) -> Result<Json<Value>, OperatorError> {
+    let merchant =
+        merchants::rotate_secrets(&state, &partner_id).await?.ok_or_else(|| not_found("no such merchant"))?;
+    Ok(Json(operator::credentials(&merchant)))
 }
 
 /// A payment by its `referenceNo` or id, with everything that happened to it.

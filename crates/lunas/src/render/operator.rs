@@ -23,6 +23,20 @@ pub fn merchant(m: &Merchant) -> Value {
     })
 }
 
+/// A merchant with its secrets: only in the answer that creates or rotates them.
+pub fn credentials(m: &Merchant) -> Value {
+    json!({
+        "name": m.name,
+        "partner_id": m.partner_id,
+        "client_secret": m.client_secret,
+        "merchant_id": m.partner_id,
+        "secret_unbound_id": m.secret_unbound_id,
+        "hash_key": m.hash_key,
+        "callback_url": m.callback_url,
+        "has_public_key": m.public_key_pem.is_some(),
+    })
+}
+
 pub fn payment_record(record: &PaymentRecord, now: Timestamp) -> Value {
     let p = &record.payment;
     let instrument = match &p.instrument {

@@ -2,6 +2,7 @@
 
 use super::StoreResult;
 use super::conn::Conn;
+use super::model::Secrets;
 use super::rows;
 use super::sql::params;
 use crate::domain::{Merchant, MerchantId, NewMerchant, Timestamp};
@@ -16,6 +17,8 @@ const INSERT_MERCHANT: &str = "INSERT INTO merchants (name, partner_id, client_s
 const MERCHANT_BY_PARTNER_ID: &str = "SELECT * FROM merchants WHERE partner_id = $1";
 const MERCHANT_BY_ID: &str = "SELECT * FROM merchants WHERE id = $1";
 const MERCHANTS: &str = "SELECT * FROM merchants ORDER BY id";
+const ROTATE: &str =
+    "UPDATE merchants SET client_secret = $1, secret_unbound_id = $2, hash_key = $3 WHERE partner_id = $4";
 const INSERT_TOKEN: &str = "INSERT INTO access_tokens (token_hash, merchant_id, expires_at) VALUES ($1, $2, $3)";
 const TOKEN: &str = "SELECT merchant_id, expires_at FROM access_tokens WHERE token_hash = $1";
 const PRUNE_TOKENS: &str = "DELETE FROM access_tokens WHERE expires_at < $1";
@@ -46,6 +49,15 @@ impl Conn<'_> {
 
     pub fn merchant(&mut self, id: MerchantId) -> StoreResult<Option<Merchant>> {
         Ok(self.sql.query_opt(MERCHANT_BY_ID, &params![id.0], rows::merchant)?)
+    }
+
+    /// Replaces the merchant's secrets; `None` for an unknown partner id.
+    pub fn rotate_secrets(&mut self, partner_id: &str, secrets: &Secrets) -> StoreResult<Option<Merchant>> {
+        let args = params![&secrets.client_secret, &secrets.secret_unbound_id, &secrets.hash_key, partner_id];
+        if self.sql.execute(ROTATE, &args)? == 0 {
+            return Ok(None);
+        }
+        self.merchant_by_partner_id(partner_id)
     }
 
     pub fn merchants(&mut self) -> StoreResult<Vec<Merchant>> {

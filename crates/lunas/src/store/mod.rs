@@ -226,6 +226,11 @@ impl Store {
         self.submit(Mode::Write, move |c| c.insert_merchant(&merchant)).await
     }
 
+    pub async fn rotate_secrets(&self, partner_id: &str, secrets: Secrets) -> StoreResult<Option<Merchant>> {
+        let partner_id = partner_id.to_string();
+        self.submit(Mode::Write, move |c| c.rotate_secrets(&partner_id, &secrets)).await
+    }
+
     pub async fn merchant_by_partner_id(&self, partner_id: &str) -> StoreResult<Option<Merchant>> {
         let partner_id = partner_id.to_string();
         self.submit(Mode::Read, move |c| c.merchant_by_partner_id(&partner_id)).await

@@ -204,6 +204,14 @@ pub struct AttemptEntry {
     pub error: Option<String>,
 }
 
+/// A merchant's three shared secrets: SNAP's HMAC key and PG3's two.
+#[derive(Debug, Clone)]
+pub struct Secrets {
+    pub client_secret: String,
+    pub secret_unbound_id: String,
+    pub hash_key: String,
+}
+
 /// One change of a payment, as its history records it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct HistoryEntry {

@@ -101,3 +101,48 @@ async fn a_payment_shows_its_history_receipts_and_every_delivery_attempt() {
     let (status, bad) = get(&app, "/operator/v1/deliveries/x/attempts", Some(TOKEN)).await;
     assert_eq!((status, bad["error"].as_str()), (400, Some("bad_request")));
 }
+
+async fn post(app: &TestApp, path: &str, body: &str) -> (u16, Value) {
+    let response = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(TOKEN)
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("sent");
+    let status = response.status().as_u16();
+    (status, serde_json::from_str(&response.text().await.unwrap()).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn merchants_are_created_and_their_secrets_rotated_through_the_api() {
+    let app = TestApp::spawn_with(with_token).await;
+    let (status, created) = post(&app, "/operator/v1/merchants", r#"{"name":"Toko Baru"}"#).await;
+    assert_eq!(status, 201, "{created}");
+    assert!(created["client_secret"].as_str().is_some_and(|s| s.len() >= 32), "{created}");
+    let (status, bad) = post(&app, "/operator/v1/merchants", r#"{"name":""}"#).await;
+    assert_eq!((status, bad["error"].as_str()), (400, Some("bad_request")));
+
+    // PG3 Basic auth with the old secret_unbound_id stops working; the new one works.
+    let inquiry = serde_json::json!({
+        "external_id": "E1", "order_id": "O1", "transaction_id": uuid::Uuid::new_v4().to_string(),
+        "payment_method": "BANK_TRANSFER", "payment_channel": "BRI",
+    });
+    let (status, _) = app.pg3(&app.merchant, "/va/inquiry", &inquiry).await;
+    assert_eq!(status, 404, "authenticated, and no such VA");
+    let path = format!("/operator/v1/merchants/{}/rotate", app.merchant.partner_id);
+    let (status, rotated) = post(&app, &path, "").await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["secret_unbound_id"].as_str(), Some(app.merchant.secret_unbound_id.as_str()));
+    let (status, _) = app.pg3(&app.merchant, "/va/inquiry", &inquiry).await;
+    assert_eq!(status, 401, "the old secret no longer works");
+    let mut renewed = app.merchant.clone();
+    renewed.secret_unbound_id = rotated["secret_unbound_id"].as_str().unwrap().to_string();
+    renewed.hash_key = rotated["hash_key"].as_str().unwrap().to_string();
+    let (status, _) = app.pg3(&renewed, "/va/inquiry", &inquiry).await;
+    assert_eq!(status, 404, "the new one does");
+    let (status, _) = post(&app, "/operator/v1/merchants/NOPE/rotate", "").await;
+    assert_eq!(status, 404);
+}

@@ -3,7 +3,7 @@
 
 use super::{AppResult, Gateway};
 use crate::domain::{DomainError, Payment, Receipt};
-use crate::store::{Changes, Decision, Need, PaymentRecord, PaymentRef, RequestId};
+use crate::store::{Changes, Decision, Need, PaymentFilter, PaymentRecord, PaymentRef, RequestId};
 
 /// The payment, with `request_id` recorded so it cannot be used again today.
 pub async fn query(gw: &Gateway, by: PaymentRef, request_id: RequestId) -> AppResult<Payment> {
@@ -35,6 +35,15 @@ pub async fn inquiry(gw: &Gateway, by: PaymentRef, limit: u32) -> AppResult<(Pay
 pub async fn record(gw: &Gateway, reference: &str) -> AppResult<PaymentRecord> {
     let by = PaymentRef::Acquirer { reference: reference.to_string() };
     Ok(gw.store.payment_record(by).await?.ok_or(DomainError::NotFound)?)
+}
+
+/// A page of payments, newest first, and the cursor of the next page when there may
+/// be one.
+pub async fn list(gw: &Gateway, filter: PaymentFilter) -> AppResult<(Vec<Payment>, Option<String>)> {
+    let limit = filter.limit as usize;
+    let payments = gw.store.list_payments(filter).await?;
+    let next = (payments.len() == limit).then(|| payments.last().map(|p| p.id.to_string())).flatten();
+    Ok((payments, next))
 }
 
 pub async fn find(gw: &Gateway, by: PaymentRef) -> AppResult<Payment> {

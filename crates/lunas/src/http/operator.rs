@@ -2,7 +2,7 @@
 //! `operator.token` (off when none is configured). It calls the same application
 //! functions as the CLI's `merchant` and `outbox` commands.
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
@@ -14,13 +14,15 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use crate::app::{AppError, deliveries, merchants, query};
-use crate::domain::DomainError;
+use crate::domain::{DomainError, Face, PaymentState};
 use crate::render::operator;
+use crate::store::PaymentFilter;
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/operator/v1/merchants", get(list_merchants).post(create_merchant))
         .route("/operator/v1/merchants/{partner_id}/rotate", post(rotate))
+        .route("/operator/v1/payments", get(list_payments))
         .route("/operator/v1/payments/{reference}", get(payment))
         .route("/operator/v1/deliveries/{id}/attempts", get(attempts))
         .route("/operator/v1/deliveries/{id}/resend", post(resend))
@@ -99,6 +101,65 @@ async fn rotate(State(state): State<AppState>, Path(partner_id): Path<String>) -
     let merchant =
         merchants::rotate_secrets(&state, &partner_id).await?.ok_or_else(|| not_found("no such merchant"))?;
     Ok(Json(operator::credentials(&merchant)))
+}
+
+/// `GET /operator/v1/payments?merchant=&state=&face=&kind=&from=&until=&reference=&cursor=&limit=`
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    merchant: Option<String>,
+    state: Option<String>,
+    face: Option<String>,
+    kind: Option<String>,
+    from: Option<String>,
+    until: Option<String>,
+    reference: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+const PAGE: u32 = 50;
+const MAX_PAGE: u32 = 500;
+
+fn bad(message: String) -> OperatorError {
+    OperatorError(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+fn parse<T>(value: Option<String>, name: &str, read: impl Fn(&str) -> Option<T>) -> Result<Option<T>, OperatorError> {
+    value.map(|v| read(&v).ok_or_else(|| bad(format!("{name} is invalid")))).transpose()
+}
+
+async fn list_payments(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, OperatorError> {
+    let merchant = match q.merchant {
+        Some(partner_id) => {
+            Some(merchants::by_partner_id(&state, &partner_id).await?.ok_or_else(|| not_found("no such merchant"))?.id)
+        }
+        None => None,
+    };
+    let instant = |t: &str| lunas_protocol::timestamp::parse(t).map(crate::domain::time::from_datetime);
+    let filter = PaymentFilter {
+        merchant,
+        state: parse(q.state, "state", PaymentState::parse)?,
+        face: parse(q.face, "face", Face::parse)?,
+        virtual_account: parse(q.kind, "kind", |k| match k {
+            "qris" => Some(false),
+            "virtual_account" => Some(true),
+            _ => None,
+        })?,
+        from: parse(q.from, "from", instant)?,
+        until: parse(q.until, "until", instant)?,
+        reference: q.reference,
+        after: q.cursor,
+        limit: q.limit.unwrap_or(PAGE).clamp(1, MAX_PAGE),
+    };
+    let (payments, next) = query::list(&state, filter).await?;
+    let now = state.clock.now();
+    Ok(Json(json!({
+        "payments": payments.iter().map(|p| operator::payment(p, now)).collect::<Vec<_>>(),
+        "next_cursor": next,
+    })))
 }
 
 /// A payment by its `referenceNo` or id, with everything that happened to it.

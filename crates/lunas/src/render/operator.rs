@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::domain::time::to_datetime;
-use crate::domain::{Instrument, Merchant, Timestamp};
+use crate::domain::{Instrument, Merchant, Payment, Timestamp};
 use crate::store::{AttemptEntry, PaymentRecord};
 
 fn time(at: Timestamp) -> String {
@@ -37,8 +37,8 @@ pub fn credentials(m: &Merchant) -> Value {
     })
 }
 
-pub fn payment_record(record: &PaymentRecord, now: Timestamp) -> Value {
-    let p = &record.payment;
+/// A payment as it stands at `now`.
+pub fn payment(p: &Payment, now: Timestamp) -> Value {
     let instrument = match &p.instrument {
         Instrument::Qris { content, terminal_id } => {
             json!({"kind": "qris", "content": content, "terminal_id": terminal_id})
@@ -49,6 +49,7 @@ pub fn payment_record(record: &PaymentRecord, now: Timestamp) -> Value {
     };
     json!({
         "id": p.id.to_string(),
+        "merchant_id": p.merchant_id.0,
         "reference_no": p.reference_no,
         "merchant_reference": p.merchant_reference,
         "order_id": p.order_id,
@@ -65,6 +66,13 @@ pub fn payment_record(record: &PaymentRecord, now: Timestamp) -> Value {
         "canceled_at": p.canceled_at.map(time),
         "version": p.version,
         "instrument": instrument,
+    })
+}
+
+/// A payment with everything that happened to it and to its notifications.
+pub fn payment_record(record: &PaymentRecord, now: Timestamp) -> Value {
+    let mut out = payment(&record.payment, now);
+    let more = json!({
         "history": record.history.iter().map(|h| json!({
             "version": h.version,
             "kind": h.kind,
@@ -92,7 +100,11 @@ pub fn payment_record(record: &PaymentRecord, now: Timestamp) -> Value {
             "parked": d.entry.parked,
             "attempts": d.attempts.iter().map(attempt).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
-    })
+    });
+    if let (Some(out), Value::Object(more)) = (out.as_object_mut(), more) {
+        out.extend(more);
+    }
+    out
 }
 
 /// One delivery attempt.

@@ -206,6 +206,10 @@ impl Store {
         .await
     }
 
+    pub async fn list_payments(&self, filter: PaymentFilter) -> StoreResult<Vec<Payment>> {
+        self.submit(Mode::Read, move |c| c.list_payments(&filter)).await
+    }
+
     /// A payment with its history, receipts, refunds and notifications, as of one
     /// moment.
     pub async fn payment_record(&self, by: PaymentRef) -> StoreResult<Option<PaymentRecord>> {

@@ -204,6 +204,26 @@ pub struct AttemptEntry {
     pub error: Option<String>,
 }
 
+/// Which payments an operator lists, newest first. Every filter is optional.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentFilter {
+    pub merchant: Option<MerchantId>,
+    /// As stored: a payment past its expiry reads `pending` until the sweep records it.
+    pub state: Option<crate::domain::PaymentState>,
+    pub face: Option<crate::domain::Face>,
+    /// `qris` or `virtual_account`.
+    pub virtual_account: Option<bool>,
+    /// Created at or after.
+    pub from: Option<Timestamp>,
+    /// Created before.
+    pub until: Option<Timestamp>,
+    /// The gateway's or the merchant's reference.
+    pub reference: Option<String>,
+    /// The last id of the previous page.
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
 /// A merchant's three shared secrets: SNAP's HMAC key and PG3's two.
 #[derive(Debug, Clone)]
 pub struct Secrets {

@@ -9,7 +9,9 @@
 //! command runs again.
 
 use super::conn::Conn;
-use super::model::{ChangeKind, Changes, HistoryEntry, Loaded, MerchantKey, Need, NumberChange, PaymentRef, RequestId};
+use super::model::{
+    ChangeKind, Changes, HistoryEntry, Loaded, MerchantKey, Need, NumberChange, PaymentFilter, PaymentRef, RequestId,
+};
 use super::rows::{self, encode_json};
 use super::sql::{Dialect, Param, params};
 use super::{StoreError, StoreResult};
@@ -68,6 +70,27 @@ const BY_NUMBER: Lookup =
 /// `PaymentState::Pending`, written out so the partial index applies.)
 const DUE_EXPIRIES: &str =
     "SELECT id FROM payments WHERE state = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2";
+/// The operator's list. Absent filters are NULL; ids are time-ordered (UUIDv7), so
+/// `id < cursor` pages backwards through time. With a merchant, it walks that
+/// merchant's index.
+macro_rules! list_payments {
+    ($scope:literal) => {
+        concat!(
+            "SELECT p.* FROM payments p WHERE ",
+            $scope,
+            " AND (CAST($2 AS TEXT) IS NULL OR p.state = $2)
+               AND (CAST($3 AS TEXT) IS NULL OR p.face = $3)
+               AND (CAST($4 AS TEXT) IS NULL OR p.instrument LIKE $4)
+               AND (CAST($5 AS BIGINT) IS NULL OR p.created_at >= $5)
+               AND (CAST($6 AS BIGINT) IS NULL OR p.created_at < $6)
+               AND (CAST($7 AS TEXT) IS NULL OR p.reference_no = $7 OR p.merchant_reference = $7)
+               AND (CAST($8 AS TEXT) IS NULL OR p.id < $8)
+             ORDER BY p.id DESC LIMIT $9"
+        )
+    };
+}
+const LIST_ALL: &str = list_payments!("CAST($1 AS BIGINT) IS NULL");
+const LIST_OF_MERCHANT: &str = list_payments!("p.merchant_id = $1");
 const HISTORY: &str =
     "SELECT version, kind, amount, state, at FROM payment_events WHERE payment_id = $1 ORDER BY version";
 const REFUNDS: &str = "SELECT * FROM refunds WHERE payment_id = $1 ORDER BY created_at, refund_no";
@@ -330,6 +353,24 @@ impl Conn<'_> {
         let sql = if self.lock { lookup.locked } else { lookup.plain };
         let params: Vec<Param<'_>> = [r1, r2, r3].into_iter().chain(args).collect();
         Ok(self.sql.query_opt(sql, &params, |row| Ok((rows::payment(row)?, row.int("request_id_used")? != 0)))?)
+    }
+
+    pub(super) fn list_payments(&mut self, f: &PaymentFilter) -> StoreResult<Vec<Payment>> {
+        let sql = if f.merchant.is_some() { LIST_OF_MERCHANT } else { LIST_ALL };
+        // The instrument column is the domain's `Instrument` as JSON, tagged by variant.
+        let kind = f.virtual_account.map(|va| if va { r#"{"VirtualAccount"%"# } else { r#"{"Qris"%"# });
+        let args = params![
+            f.merchant.map(|m| m.0),
+            f.state.map(|s| s.as_str()),
+            f.face.map(|face| face.as_str()),
+            kind,
+            f.from,
+            f.until,
+            f.reference.as_deref(),
+            f.after.as_deref(),
+            i64::from(f.limit),
+        ];
+        Ok(self.sql.query_all(sql, &args, rows::payment)?)
     }
 
     pub(super) fn history(&mut self, id: PaymentId) -> StoreResult<Vec<HistoryEntry>> {

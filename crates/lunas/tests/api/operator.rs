@@ -146,3 +146,73 @@ async fn merchants_are_created_and_their_secrets_rotated_through_the_api() {
     let (status, _) = post(&app, "/operator/v1/merchants/NOPE/rotate", "").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn payments_are_listed_newest_first_with_filters_and_a_cursor() {
+    let callback = CallbackServer::start().await;
+    let app = TestApp::spawn_with(with_token).await;
+    let mut references = Vec::new();
+    for _ in 0..3 {
+        references.push(app.generate("15000.00", &callback.url).await.body["referenceNo"].clone());
+    }
+    let paid = app.generate("15000.00", &callback.url).await;
+    app.pay(&paid).await;
+    let other = app.generate_as(&app.other, "15000.00", &callback.url).await;
+    let va = serde_json::json!({
+        "external_id": unique("EXT"), "order_id": unique("ORD"), "currency": "IDR",
+        "payment_method": "bank_transfer", "payment_channel": "BRI",
+        "payment_details": {"billing_name": "Budi", "payment_system": "CLOSED", "amount": 15000,
+                            "transaction_description": "Kopi"},
+        "customer_details": {"email": "budi@example.com", "full_name": "Budi"},
+        "callback_url": callback.url,
+    });
+    let (status, _) = app.pg3(&app.merchant, "/va", &va).await;
+    assert_eq!(status, 200);
+
+    let list = |query: String| {
+        let app = &app;
+        async move {
+            let (status, body) = get(app, &format!("/operator/v1/payments?{query}"), Some(TOKEN)).await;
+            assert_eq!(status, 200, "{query}: {body}");
+            body
+        }
+    };
+    // Every payment, two a page, newest first.
+    let (mut seen, mut cursor) = (Vec::new(), String::new());
+    loop {
+        let page = list(format!("limit=2{cursor}")).await;
+        seen.extend(page["payments"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first: {seen:?}");
+
+    let count = |query: &str| {
+        let query = query.to_string();
+        let list = &list;
+        async move { list(query).await["payments"].as_array().unwrap().len() }
+    };
+    let merchant = &app.merchant.partner_id;
+    assert_eq!(count(&format!("merchant={merchant}")).await, 5);
+    assert_eq!(count(&format!("merchant={}", app.other.partner_id)).await, 1);
+    assert_eq!(count("kind=virtual_account").await, 1);
+    assert_eq!(count("face=pg3").await, 1);
+    assert_eq!(count("state=paid").await, 1);
+    assert_eq!(count(&format!("merchant={merchant}&kind=qris&state=pending")).await, 3);
+    let reference = other.body["partnerReferenceNo"].as_str().unwrap();
+    assert_eq!(count(&format!("reference={reference}")).await, 1);
+    assert_eq!(count(&format!("reference={}", references[0].as_str().unwrap())).await, 1);
+    let later = lunas_protocol::timestamp::format(app.clock.now_datetime() + time::Duration::minutes(1));
+    let later = later.replace('+', "%2B");
+    assert_eq!(count(&format!("from={later}")).await, 0);
+    assert_eq!(count(&format!("until={later}")).await, 6);
+
+    for (query, status) in [("state=lost", 400), ("kind=card", 400), ("from=yesterday", 400), ("merchant=NOPE", 404)] {
+        let (got, body) = get(&app, &format!("/operator/v1/payments?{query}"), Some(TOKEN)).await;
+        assert_eq!(got, status, "{query}: {body}");
+        assert!(body["error"].is_string(), "{query}: {body}");
+    }
+}

@@ -33,9 +33,6 @@ enum Command {
         /// sandbox (default) serves /sandbox; production does not.
         #[arg(long, env = "LUNAS_MODE")]
         mode: Option<Mode>,
-        /// Turns the operator API on, behind this bearer token (≥ 32 characters).
-        #[arg(long, env = "LUNAS_OPERATOR_TOKEN", hide_env_values = true)]
-        operator_token: Option<String>,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
@@ -132,15 +129,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let open = || crate::server::open(config.clone(), Clock::default());
     match cli.command {
-        Command::Serve { listen, mode, operator_token } => {
+        Command::Serve { listen, mode } => {
             if let Some(listen) = listen {
                 config.listen = listen;
             }
             if let Some(mode) = mode {
                 config.mode = mode;
             }
-            if operator_token.is_some() {
-                config.operator.token = operator_token;
+            // From the environment or the file only: a flag would show in `ps`.
+            if let Ok(token) = std::env::var("LUNAS_OPERATOR_TOKEN") {
+                config.operator.token = Some(token);
                 config.check()?;
             }
             return crate::server::serve(config).await;

@@ -97,13 +97,25 @@ pub async fn expire_due(gw: &Gateway, limit: u32) -> AppResult<usize> {
     let due = gw.store.due_expiries(gw.clock.now(), limit).await?;
     let mut expired = 0;
     for id in due {
-        match report_expiry(gw, PaymentRef::Acquirer { reference: id }).await {
-            Ok(_) => expired += 1,
+        match expire_if_due(gw, id).await {
+            Ok(()) => expired += 1,
             Err(super::AppError::Domain(_)) => {}
-            Err(e) => return Err(e),
+            // One payment that cannot be expired must not hold up the others.
+            Err(e) => tracing::warn!(error = %e, "cannot record an expiry; will try again"),
         }
     }
     Ok(expired)
+}
+
+/// Expires the payment only if, when the command runs, it is still pending and past
+/// its expiry (it may have been paid or given more time meanwhile).
+async fn expire_if_due(gw: &Gateway, id: String) -> AppResult<()> {
+    let now = gw.clock.now();
+    let (payment, merchant) = acquirer_target(gw, PaymentRef::Acquirer { reference: id }).await?;
+    let still_due: Guard = Box::new(move |p: &Payment| p.state == PaymentState::Pending && p.expires_at <= now);
+    let change =
+        Change { target: by_id(&payment), event: Event::Expire, request_id: None, merchant, guard: Some(still_due) };
+    apply(gw, change).await.map(|_| ())
 }
 
 fn by_id(payment: &Payment) -> PaymentRef {

@@ -17,17 +17,29 @@ use super::{AppState, family};
 /// Latency buckets, in seconds: 1 ms to 10 s.
 const SECONDS: [f64; 12] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 10.0];
 
-/// The process's recorder, installed on first use (one per process, whatever the
-/// number of gateways in it).
-fn handle() -> &'static PrometheusHandle {
+/// The process's recorder (one per process, whatever the number of gateways in it),
+/// installed when the first gateway starts so that nothing recorded is lost. A
+/// thread drains histogram samples every few seconds, scraped or not.
+pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        PrometheusBuilder::new()
+        let handle = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &SECONDS)
             .and_then(|b| b.set_buckets_for_metric(Matcher::Full("lunas_commit_batch_size".into()), &BATCHES))
             .expect("the buckets are not empty")
             .install_recorder()
-            .expect("no other metrics recorder is installed")
+            .expect("no other metrics recorder is installed");
+        let upkeep = handle.clone();
+        std::thread::Builder::new()
+            .name("lunas-metrics-upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    upkeep.run_upkeep();
+                }
+            })
+            .expect("a thread starts");
+        handle
     })
 }
 
@@ -37,7 +49,6 @@ const BATCHES: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
 /// Counts and times every request. The route is the matched pattern, so the label
 /// set stays bounded whatever paths clients send.
 pub async fn observe(request: Request, next: Next) -> Response {
-    handle();
     let family = family(request.uri().path()).label();
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched".to_string(), |m| m.as_str().into());
     let started = Instant::now();

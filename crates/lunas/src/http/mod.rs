@@ -1,7 +1,7 @@
 //! HTTP: the SNAP and PG3 faces, the sandbox acquirer's routes and health, on one
 //! axum router. Handlers parse, call a use case, and render; nothing else.
 
-mod metrics;
+pub mod metrics;
 mod operator;
 pub mod pg3;
 pub mod sandbox;
@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lunas_protocol::pg3::Code;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -29,22 +30,26 @@ use crate::config::Mode;
 pub type AppState = Arc<Gateway>;
 
 pub fn router(gateway: AppState) -> Router {
-    let mut router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics::scrape))
-        .merge(snap::routes())
-        .merge(pg3::routes());
+    metrics::handle();
+    let mut router = Router::new().route("/healthz", get(healthz)).merge(snap::routes()).merge(pg3::routes());
     if gateway.config.mode == Mode::Sandbox {
         router = router.merge(sandbox::routes());
     }
+    // The operator API, and /metrics behind the same token; in the sandbox without
+    // a token, /metrics is open for local use.
     if gateway.config.operator.token.is_some() {
         router = router.merge(operator::routes(&gateway));
+    } else if gateway.config.mode == Mode::Sandbox {
+        router = router.route("/metrics", get(metrics::scrape));
     }
     let limit = DefaultBodyLimit::max(gateway.config.max_body_bytes);
     let timeout = Duration::from_millis(gateway.config.request_timeout_ms);
     router
         .layer(limit)
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        // 504, not 408: the client did nothing wrong, and a command it queued may
+        // still have committed.
+        .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout))
+        .layer(CatchPanicLayer::custom(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
         .layer(middleware::from_fn_with_state(Arc::clone(&gateway), json_errors))
         .layer(middleware::from_fn(metrics::observe))
         .layer(TraceLayer::new_for_http())
@@ -95,7 +100,8 @@ async fn json_errors(State(state): State<AppState>, request: Request, next: Next
         return response;
     }
     let reason = status.canonical_reason().unwrap_or("error").to_ascii_lowercase();
-    match family(&path) {
+    let allow = response.headers().get(axum::http::header::ALLOW).cloned();
+    let mut answer = match family(&path) {
         Family::Snap => snap::framework_error(&state, status),
         Family::Pg3 => {
             let code = if status.is_server_error() { Code::SystemError } else { Code::RequestParameterError };
@@ -105,7 +111,11 @@ async fn json_errors(State(state): State<AppState>, request: Request, next: Next
             let error = reason.replace(' ', "_");
             (status, Json(serde_json::json!({ "error": error, "message": reason }))).into_response()
         }
+    };
+    if let Some(allow) = allow {
+        answer.headers_mut().insert(axum::http::header::ALLOW, allow);
     }
+    answer
 }
 
 async fn healthz() -> &'static str {

@@ -1,6 +1,6 @@
-//! The operator API under `/operator/v1`, JSON, behind the bearer token of
-//! `operator.token` (off when none is configured). It calls the same application
-//! functions as the CLI's `merchant` and `outbox` commands.
+//! The operator API under `/operator/v1`, JSON, and `/metrics`, behind the bearer
+//! token of `operator.token` (off when none is configured). It calls the same
+//! application functions as the CLI's `merchant` and `outbox` commands.
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
@@ -9,7 +9,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lunas_protocol::crypto::constant_time_eq;
+use lunas_protocol::crypto::{constant_time_eq, sha256_hex};
 use serde_json::{Value, json};
 
 use super::AppState;
@@ -26,6 +26,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/operator/v1/payments/{reference}", get(payment))
         .route("/operator/v1/deliveries/{id}/attempts", get(attempts))
         .route("/operator/v1/deliveries/{id}/resend", post(resend))
+        .route("/metrics", get(super::metrics::scrape))
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
 }
 
@@ -55,13 +56,22 @@ fn not_found(message: &str) -> OperatorError {
     OperatorError(StatusCode::NOT_FOUND, "not_found", message.into())
 }
 
-/// `Authorization: Bearer <operator.token>`, compared in constant time.
+/// `Authorization: Bearer <operator.token>`. The digests are compared, in constant
+/// time, so not even the token's length shows.
 async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let expected = state.config.operator.token.as_deref().unwrap_or_default();
-    let sent =
-        request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let sent = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+        .map(|(_, token)| token.trim());
+    let digest = |text: &str| sha256_hex(text.as_bytes());
     match sent {
-        Some(token) if !expected.is_empty() && constant_time_eq(token.as_bytes(), expected.as_bytes()) => {
+        Some(token)
+            if !expected.is_empty() && constant_time_eq(digest(token).as_bytes(), digest(expected).as_bytes()) =>
+        {
             next.run(request).await
         }
         _ => OperatorError(StatusCode::UNAUTHORIZED, "unauthorized", "a valid operator token is required".into())

@@ -54,12 +54,14 @@ const PARKED: &str = "UPDATE outbox SET next_attempt_at = $1, parked_at = $2, la
      WHERE id = $4 AND locked_until = $5";
 /// Attempts are kept: they number each attempt's `X-EXTERNAL-ID`, and the retry
 /// schedule does not start over.
+/// A row being sent right now keeps its lease: resending it would send it twice.
 const RESEND: &str = "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, parked_at = NULL
-     WHERE id = $2 AND delivered_at IS NULL";
+     WHERE id = $2 AND delivered_at IS NULL AND (locked_until IS NULL OR locked_until <= $1)";
 /// Every undelivered notification of a merchant created in a time range that has been
 /// tried at least once.
 const RESEND_FAILED: &str = "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, parked_at = NULL
-     WHERE merchant_id = $2 AND created_at >= $3 AND created_at < $4 AND delivered_at IS NULL AND attempts > 0";
+     WHERE merchant_id = $2 AND created_at >= $3 AND created_at < $4 AND delivered_at IS NULL AND attempts > 0
+       AND (locked_until IS NULL OR locked_until <= $1)";
 const LIST: &str = "SELECT o.id, p.reference_no, o.target_url, o.attempts, o.delivered_at, o.parked_at, o.last_status,
        o.last_error
      FROM outbox o JOIN payments p ON p.id = o.payment_id

@@ -196,7 +196,8 @@ impl Worker {
             }
         }
         body.truncate(Attempt::EXCERPT_BYTES);
-        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+        // PostgreSQL's TEXT holds no NUL; a binary answer must not stop the record.
+        Ok((status, String::from_utf8_lossy(&body).replace('\0', "\u{FFFD}")))
     }
 }
 

@@ -88,7 +88,7 @@ async fn a_request_past_the_timeout_is_answered_in_json() {
     assert_eq!((status, body["responseCode"].as_str()), (504, Some("5040000")), "{body}");
     let json = [("Content-Type".to_string(), "application/json".to_string())];
     let (status, body) = stalled(&app, "/sandbox/va/pay", &json).await;
-    assert_eq!((status, body["error"].as_str()), (408, Some("request_timeout")), "{body}");
+    assert_eq!((status, body["error"].as_str()), (504, Some("gateway_timeout")), "{body}");
 }
 
 #[tokio::test]

@@ -254,3 +254,40 @@ async fn failed_deliveries_of_a_merchant_in_a_range_are_resent_together() {
     }
     assert_eq!(resend("NOPE", started, later).await.unwrap(), None);
 }
+
+/// A binary answer is kept readable (PostgreSQL's TEXT takes no NUL), and a resend
+/// while an attempt is in flight is refused rather than sending twice.
+#[tokio::test]
+async fn odd_answers_are_recorded_and_an_attempt_in_flight_is_not_resent() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let merchant = axum::Router::new().route(
+        "/notify",
+        axum::routing::post(|| async {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            &b"ok\0\xff"[..]
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, merchant).await });
+    let app = TestApp::spawn().await;
+    let qr = app.generate("15000.00", &url).await;
+    app.pay(&qr).await;
+
+    // In flight: claimed, not finished.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let id = app.store().outbox(true).await.unwrap()[0].id;
+    assert!(!lunas::app::deliveries::resend(app.gateway(), id).await.unwrap(), "the attempt holds its lease");
+
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let attempts = loop {
+        let attempts = lunas::app::deliveries::attempts(app.gateway(), id).await.unwrap();
+        if !attempts.is_empty() {
+            break attempts;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no attempt recorded");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(attempts.len(), 1, "sent once");
+    assert_eq!(attempts[0].status, Some(200));
+    assert_eq!(attempts[0].response.as_deref(), Some("ok\u{FFFD}\u{FFFD}"));
+}

@@ -26,6 +26,10 @@ async fn without_a_token_configured_the_api_is_off() {
     let app = TestApp::spawn().await;
     let (status, body) = get(&app, "/operator/v1/merchants", Some(TOKEN)).await;
     assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    // In production without a token, /metrics is off too; the sandbox serves it open.
+    let production = TestApp::spawn_with(production).await;
+    let (status, _) = get(&production, "/metrics", None).await;
+    assert_eq!(status, 404);
 }
 
 #[tokio::test]
@@ -38,7 +42,11 @@ async fn every_call_needs_the_token_and_no_secret_is_shown() {
     for token in [None, Some("wrong"), Some(&TOKEN[..TOKEN.len() - 1])] {
         let (status, body) = get(&app, "/operator/v1/merchants", token).await;
         assert_eq!((status, body["error"].as_str()), (401, Some("unauthorized")), "{token:?}");
+        let (status, _) = get(&app, "/metrics", token).await;
+        assert_eq!(status, 401, "/metrics is behind the token: {token:?}");
     }
+    let scrape = app.http.get(format!("{}/metrics", app.base)).header("Authorization", format!("bearer {TOKEN}"));
+    assert_eq!(scrape.send().await.unwrap().status(), 200, "the scheme is case-insensitive");
     let (status, body) = get(&app, "/operator/v1/merchants", Some(TOKEN)).await;
     assert_eq!(status, 200);
     let partners: Vec<_> = body["merchants"].as_array().unwrap().iter().map(|m| m["partner_id"].clone()).collect();

@@ -8,6 +8,27 @@ pub async fn list(gw: &Gateway, undelivered_only: bool) -> AppResult<Vec<OutboxE
     Ok(gw.store.outbox(undelivered_only).await?)
 }
 
+/// A page of notifications, newest first, for a merchant (by partner id) or all, and
+/// the cursor of the next page; `None` for an unknown merchant.
+pub async fn page(
+    gw: &Gateway,
+    partner_id: Option<&str>,
+    undelivered_only: bool,
+    before: Option<i64>,
+    limit: u32,
+) -> AppResult<Option<(Vec<OutboxEntry>, Option<i64>)>> {
+    let merchant = match partner_id {
+        Some(partner_id) => match super::merchants::by_partner_id(gw, partner_id).await? {
+            Some(merchant) => Some(merchant.id),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    let entries = gw.store.outbox_page(merchant, undelivered_only, before, limit).await?;
+    let next = (entries.len() == limit as usize).then(|| entries.last().map(|e| e.id)).flatten();
+    Ok(Some((entries, next)))
+}
+
 /// Makes an undelivered notification due now, even one whose retries ran out or that
 /// was parked; `false` if there is none with this id. A running worker sends it
 /// within its poll interval (at once when it runs in this process).

@@ -24,6 +24,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/operator/v1/merchants/{partner_id}/rotate", post(rotate))
         .route("/operator/v1/payments", get(list_payments))
         .route("/operator/v1/payments/{reference}", get(payment))
+        .route("/operator/v1/deliveries", get(list_deliveries))
         .route("/operator/v1/deliveries/{id}/attempts", get(attempts))
         .route("/operator/v1/deliveries/{id}/resend", post(resend))
         .route("/metrics", get(super::metrics::scrape))
@@ -176,6 +177,27 @@ async fn list_payments(
 async fn payment(State(state): State<AppState>, Path(reference): Path<String>) -> Result<Json<Value>, OperatorError> {
     let record = query::record(&state, &reference).await?;
     Ok(Json(operator::payment_record(&record, state.clock.now())))
+}
+
+/// `GET /operator/v1/deliveries?merchant=&undelivered=true&cursor=&limit=`
+#[derive(serde::Deserialize)]
+struct DeliveryQuery {
+    merchant: Option<String>,
+    undelivered: Option<bool>,
+    cursor: Option<i64>,
+    limit: Option<u32>,
+}
+
+async fn list_deliveries(
+    State(state): State<AppState>,
+    Query(q): Query<DeliveryQuery>,
+) -> Result<Json<Value>, OperatorError> {
+    let limit = q.limit.unwrap_or(PAGE).clamp(1, MAX_PAGE);
+    let undelivered = q.undelivered.unwrap_or(false);
+    let (entries, next) = deliveries::page(&state, q.merchant.as_deref(), undelivered, q.cursor, limit)
+        .await?
+        .ok_or_else(|| not_found("no such merchant"))?;
+    Ok(Json(json!({ "deliveries": entries, "next_cursor": next })))
 }
 
 async fn attempts(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, OperatorError> {

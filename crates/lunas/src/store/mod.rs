@@ -307,6 +307,17 @@ impl Store {
         self.submit(Mode::Write, move |c| c.resend_failed(merchant, from, until, now)).await
     }
 
+    /// Notifications newest first, a page at a time (`before`: the last id seen).
+    pub async fn outbox_page(
+        &self,
+        merchant: Option<MerchantId>,
+        undelivered_only: bool,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxEntry>> {
+        self.submit(Mode::Read, move |c| c.outbox_page(merchant, undelivered_only, before, limit)).await
+    }
+
     pub async fn outbox(&self, undelivered_only: bool) -> StoreResult<Vec<OutboxEntry>> {
         self.submit(Mode::Read, move |c| c.outbox(undelivered_only)).await
     }

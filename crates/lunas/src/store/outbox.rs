@@ -66,6 +66,14 @@ const LIST: &str = "SELECT o.id, p.reference_no, o.target_url, o.attempts, o.del
        o.last_error
      FROM outbox o JOIN payments p ON p.id = o.payment_id
      WHERE ($1 = 0 OR o.delivered_at IS NULL) ORDER BY o.id";
+/// The operator's list, newest first: a merchant's or everyone's, undelivered only or
+/// all, before a cursor.
+const PAGE: &str = "SELECT o.id, p.reference_no, o.target_url, o.attempts, o.delivered_at, o.parked_at,
+       o.last_status, o.last_error
+     FROM outbox o JOIN payments p ON p.id = o.payment_id
+     WHERE (CAST($1 AS BIGINT) IS NULL OR o.merchant_id = $1) AND ($2 = 0 OR o.delivered_at IS NULL)
+       AND (CAST($3 AS BIGINT) IS NULL OR o.id < $3)
+     ORDER BY o.id DESC LIMIT $4";
 const OF_PAYMENT: &str = "SELECT o.id, p.reference_no, o.target_url, o.attempts, o.delivered_at, o.parked_at,
        o.last_status, o.last_error
      FROM outbox o JOIN payments p ON p.id = o.payment_id
@@ -195,6 +203,17 @@ impl Conn<'_> {
         now: Timestamp,
     ) -> StoreResult<u64> {
         Ok(self.sql.execute(RESEND_FAILED, &params![now, merchant.0, from, until])?)
+    }
+
+    pub fn outbox_page(
+        &mut self,
+        merchant: Option<MerchantId>,
+        undelivered_only: bool,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxEntry>> {
+        let args = params![merchant.map(|m| m.0), i64::from(undelivered_only), before, i64::from(limit)];
+        Ok(self.sql.query_all(PAGE, &args, entry)?)
     }
 
     /// A payment's notifications, each with its attempts.

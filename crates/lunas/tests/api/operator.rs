@@ -224,3 +224,43 @@ async fn payments_are_listed_newest_first_with_filters_and_a_cursor() {
         assert!(body["error"].is_string(), "{query}: {body}");
     }
 }
+
+#[tokio::test]
+async fn deliveries_are_listed_newest_first_by_merchant_and_state() {
+    let callback = CallbackServer::start().await;
+    let app = TestApp::spawn_with(with_token).await;
+    let mine_qr = app.generate("15000.00", &callback.url).await;
+    app.pay(&mine_qr).await;
+    let theirs = app.generate_as(&app.other, "15000.00", &callback.url).await;
+    app.pay(&theirs).await;
+    callback.wait_for(2).await;
+
+    let ids = |body: &Value| -> Vec<i64> {
+        body["deliveries"].as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()).collect()
+    };
+    let (status, all) = get(&app, "/operator/v1/deliveries", Some(TOKEN)).await;
+    assert_eq!(status, 200, "{all}");
+    let all_ids = ids(&all);
+    assert_eq!(all_ids.len(), 2);
+    assert!(all_ids[0] > all_ids[1], "newest first");
+    let path = format!("/operator/v1/deliveries?merchant={}", app.merchant.partner_id);
+    let (_, mine) = get(&app, &path, Some(TOKEN)).await;
+    assert_eq!(ids(&mine).len(), 1);
+    assert_eq!(mine["deliveries"][0]["reference_no"], mine_qr.body["referenceNo"]);
+    let (_, first) = get(&app, "/operator/v1/deliveries?limit=1", Some(TOKEN)).await;
+    let next = first["next_cursor"].as_i64().expect("a next page");
+    let (_, second) = get(&app, &format!("/operator/v1/deliveries?limit=1&cursor={next}"), Some(TOKEN)).await;
+    assert_eq!([ids(&first), ids(&second)].concat(), all_ids);
+    // Once both are delivered, none is undelivered.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (_, pending) = get(&app, "/operator/v1/deliveries?undelivered=true", Some(TOKEN)).await;
+        if ids(&pending).is_empty() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{pending}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (status, _) = get(&app, "/operator/v1/deliveries?merchant=NOPE", Some(TOKEN)).await;
+    assert_eq!(status, 404);
+}

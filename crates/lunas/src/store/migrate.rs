@@ -26,12 +26,13 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: [Migration; 5] = [
+const MIGRATIONS: [Migration; 6] = [
     migration!(1, "0001_initial", "initial"),
     migration!(2, "0002_history_and_parking", "history and parking"),
     migration!(3, "0003_delivery_attempts", "delivery attempts"),
     migration!(4, "0004_pending_expiry", "pending expiry"),
     migration!(5, "0005_payments_by_merchant", "payments by merchant"),
+    migration!(6, "0006_payments_by_merchant_reference", "payments by merchant reference"),
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS lunas_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";

@@ -74,7 +74,7 @@ const DUE_EXPIRIES: &str =
 /// `id < cursor` pages backwards through time. With a merchant, it walks that
 /// merchant's index.
 macro_rules! list_payments {
-    ($scope:literal) => {
+    ($scope:literal, $reference:literal) => {
         concat!(
             "SELECT p.* FROM payments p WHERE ",
             $scope,
@@ -83,14 +83,26 @@ macro_rules! list_payments {
                AND (CAST($4 AS TEXT) IS NULL OR p.instrument LIKE $4)
                AND (CAST($5 AS BIGINT) IS NULL OR p.created_at >= $5)
                AND (CAST($6 AS BIGINT) IS NULL OR p.created_at < $6)
-               AND (CAST($7 AS TEXT) IS NULL OR p.reference_no = $7 OR p.merchant_reference = $7)
-               AND (CAST($8 AS TEXT) IS NULL OR p.id < $8)
+               AND ",
+            $reference,
+            " AND (CAST($8 AS TEXT) IS NULL OR p.id < $8)
              ORDER BY p.id DESC LIMIT $9"
         )
     };
 }
-const LIST_ALL: &str = list_payments!("CAST($1 AS BIGINT) IS NULL");
-const LIST_OF_MERCHANT: &str = list_payments!("p.merchant_id = $1");
+const LIST_ALL: &str = list_payments!(
+    "CAST($1 AS BIGINT) IS NULL",
+    "(CAST($7 AS TEXT) IS NULL OR p.reference_no = $7 OR p.merchant_reference = $7)"
+);
+const LIST_OF_MERCHANT: &str = list_payments!(
+    "p.merchant_id = $1",
+    "(CAST($7 AS TEXT) IS NULL OR p.reference_no = $7 OR p.merchant_reference = $7)"
+);
+/// A reference is looked up through its two indexes, whatever else is asked.
+const LIST_BY_REFERENCE: &str = list_payments!(
+    "(CAST($1 AS BIGINT) IS NULL OR p.merchant_id = $1)",
+    "(p.reference_no = $7 OR p.merchant_reference = $7)"
+);
 const HISTORY: &str =
     "SELECT version, kind, amount, state, at FROM payment_events WHERE payment_id = $1 ORDER BY version";
 const REFUNDS: &str = "SELECT * FROM refunds WHERE payment_id = $1 ORDER BY created_at, refund_no";
@@ -356,7 +368,11 @@ impl Conn<'_> {
     }
 
     pub(super) fn list_payments(&mut self, f: &PaymentFilter) -> StoreResult<Vec<Payment>> {
-        let sql = if f.merchant.is_some() { LIST_OF_MERCHANT } else { LIST_ALL };
+        let sql = match (&f.reference, f.merchant) {
+            (Some(_), _) => LIST_BY_REFERENCE,
+            (None, Some(_)) => LIST_OF_MERCHANT,
+            (None, None) => LIST_ALL,
+        };
         // The instrument column is the domain's `Instrument` as JSON, tagged by variant.
         let kind = f.virtual_account.map(|va| if va { r#"{"VirtualAccount"%"# } else { r#"{"Qris"%"# });
         let args = params![

@@ -88,7 +88,7 @@ fn family(path: &str) -> Family {
 /// unknown path or method, the body limit, the timeout, a rejected extractor) is
 /// replaced; handlers' own answers pass through.
 async fn json_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
+    let family = family(request.uri().path());
     let response = next.run(request).await;
     let status = response.status();
     let is_json = response
@@ -101,7 +101,7 @@ async fn json_errors(State(state): State<AppState>, request: Request, next: Next
     }
     let reason = status.canonical_reason().unwrap_or("error").to_ascii_lowercase();
     let allow = response.headers().get(axum::http::header::ALLOW).cloned();
-    let mut answer = match family(&path) {
+    let mut answer = match family {
         Family::Snap => snap::framework_error(&state, status),
         Family::Pg3 => {
             let code = if status.is_server_error() { Code::SystemError } else { Code::RequestParameterError };

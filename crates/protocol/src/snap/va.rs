@@ -282,6 +282,11 @@ fn trx_id(value: &Option<String>) -> Result<String, FieldError> {
 }
 
 impl CreateVaRequest {
+    /// `trxId` alone, checked: update looks the VA up by it before the rest is read.
+    pub fn checked_trx_id(&self) -> Result<String, FieldError> {
+        trx_id(&self.trx_id)
+    }
+
     /// `default_type` stands in for an absent `virtualAccountTrxType`: `C` on create,
     /// the VA's own type on update.
     pub fn validate(&self, default_type: TrxType) -> Result<ValidCreateVa, FieldError> {
@@ -656,6 +661,18 @@ mod tests {
         };
         assert_eq!(with("virtualAccountName", serde_json::Value::Null), "virtualAccountName");
         assert_eq!(with("trxId", "has space".into()), "trxId");
+        assert_eq!(with("trxId", "T".repeat(65).into()), "trxId");
+        assert_eq!(with("virtualAccountName", "N".repeat(256).into()), "virtualAccountName");
+        assert_eq!(with("virtualAccountPhone", "0812-345".into()), "virtualAccountPhone");
+        assert_eq!(with("virtualAccountPhone", "6".repeat(31).into()), "virtualAccountPhone");
+        assert_eq!(with("expiredDate", "2026-11-24T10:00:00+07:00:00".into()), "expiredDate");
+        let long = "1".repeat(21);
+        let mut triple = base.clone();
+        triple["partnerServiceId"] = "13033".into();
+        triple["customerNo"] = long.clone().into();
+        triple["virtualAccountNo"] = format!("13033{long}").into();
+        assert_eq!(create(triple).unwrap_err().field, "customerNo");
+        assert_eq!(with("feeAmount", serde_json::json!({"value": "1.5", "currency": "IDR"})), "feeAmount.value");
         assert_eq!(with("virtualAccountTrxType", "L".into()), "virtualAccountTrxType");
         assert_eq!(
             with("totalAmount", serde_json::json!({"value": "15000.50", "currency": "IDR"})),
@@ -682,6 +699,16 @@ mod tests {
             with("billDetails", serde_json::json!([{"billAmount": {"value": "1.5", "currency": "IDR"}}])),
             "billDetails[0].billAmount.value"
         );
+    }
+
+    #[test]
+    fn update_checks_trx_id_first() {
+        let request = CreateVaRequest { trx_id: Some("T 1".into()), ..CreateVaRequest::default() };
+        assert_eq!(request.checked_trx_id().unwrap_err(), FieldError::format("trxId"));
+        let request = CreateVaRequest::default();
+        assert_eq!(request.checked_trx_id().unwrap_err(), FieldError::missing("trxId"));
+        let request = CreateVaRequest { trx_id: Some("INV-1".into()), ..CreateVaRequest::default() };
+        assert_eq!(request.checked_trx_id().unwrap(), "INV-1");
     }
 
     #[test]

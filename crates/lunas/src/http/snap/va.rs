@@ -154,7 +154,7 @@ pub async fn create(state: AppState, caller: Caller, request: CreateVaRequest) -
 /// kept is read inside the command, so two updates cannot undo each other.
 pub async fn update(state: AppState, caller: Caller, request: CreateVaRequest) -> Result<VaResponse, SnapError> {
     let identity = request.triple().validate()?;
-    let target = by_trx_id(&caller, trx_id_of(&request)?);
+    let target = by_trx_id(&caller, request.checked_trx_id()?);
     let current = query::find(&state, target.clone()).await.map_err(va_error)?;
     // The bank, the BIN and the type never change, so reading them here is safe.
     let (Some(va), Some(kept)) = (current.virtual_account(), snap_va::echo(&current)) else {
@@ -193,18 +193,6 @@ pub async fn update(state: AppState, caller: Caller, request: CreateVaRequest) -
     };
     let payment = change::apply(&state, change).await.map_err(va_error)?;
     respond(Service::UpdateVa, &payment, &state)
-}
-
-/// `trxId` of an update, checked before the VA is looked up by it.
-fn trx_id_of(request: &CreateVaRequest) -> Result<String, SnapError> {
-    let lookup = VaLookupRequest {
-        partner_service_id: request.partner_service_id.clone(),
-        customer_no: request.customer_no.clone(),
-        virtual_account_no: request.virtual_account_no.clone(),
-        trx_id: request.trx_id.clone(),
-        additional_info: None,
-    };
-    Ok(lookup.validate(true)?.1.unwrap_or_default())
 }
 
 /// Update status VA (29). `Y`: the merchant calls a VA that has taken money settled,

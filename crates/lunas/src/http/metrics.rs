@@ -3,7 +3,8 @@
 //! (commit batches, deliveries, payment changes); the outbox gauges are read from
 //! the store at each scrape.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -46,18 +47,56 @@ pub fn handle() -> &'static PrometheusHandle {
 /// Commands per commit.
 const BATCHES: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
 
+/// A route's metric handles, registered once: looking a labelled metric up in the
+/// registry on every request costs allocations and hashing on the hot path.
+struct RouteMetrics {
+    family: &'static str,
+    route: String,
+    duration: metrics::Histogram,
+    by_status: RwLock<HashMap<u16, metrics::Counter>>,
+}
+
+impl RouteMetrics {
+    fn count(&self, status: u16) {
+        if let Some(counter) = self.by_status.read().unwrap_or_else(|e| e.into_inner()).get(&status) {
+            counter.increment(1);
+            return;
+        }
+        let counter = metrics::counter!("lunas_http_requests_total", "family" => self.family,
+            "route" => self.route.clone(), "status" => status.to_string());
+        counter.increment(1);
+        self.by_status.write().unwrap_or_else(|e| e.into_inner()).insert(status, counter);
+    }
+}
+
+/// The handles of `route` (bounded: the matched patterns and `unmatched`).
+fn route_metrics(family: &'static str, route: &str) -> Arc<RouteMetrics> {
+    static ROUTES: OnceLock<RwLock<HashMap<String, Arc<RouteMetrics>>>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(Default::default);
+    if let Some(found) = routes.read().unwrap_or_else(|e| e.into_inner()).get(route) {
+        return Arc::clone(found);
+    }
+    let created = Arc::new(RouteMetrics {
+        family,
+        route: route.to_string(),
+        duration: metrics::histogram!("lunas_http_request_duration_seconds", "family" => family,
+            "route" => route.to_string()),
+        by_status: RwLock::default(),
+    });
+    let mut routes = routes.write().unwrap_or_else(|e| e.into_inner());
+    Arc::clone(routes.entry(route.to_string()).or_insert(created))
+}
+
 /// Counts and times every request. The route is the matched pattern, so the label
 /// set stays bounded whatever paths clients send.
 pub async fn observe(request: Request, next: Next) -> Response {
     let family = family(request.uri().path()).label();
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched".to_string(), |m| m.as_str().into());
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str());
+    let metrics = route_metrics(family, route);
     let started = Instant::now();
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("lunas_http_requests_total", "family" => family, "route" => route.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!("lunas_http_request_duration_seconds", "family" => family, "route" => route)
-        .record(started.elapsed().as_secs_f64());
+    metrics.count(response.status().as_u16());
+    metrics.duration.record(started.elapsed().as_secs_f64());
     response
 }
 

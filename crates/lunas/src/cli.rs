@@ -156,27 +156,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .transpose()?;
             let request = merchants::MerchantRequest { name, public_key_pem, client_secret, callback_url };
             let merchant = merchants::create(&gateway.store, request, gateway.clock.now()).await?;
-            println!("{}", crate::render::operator::credentials(&merchant));
+            print_json(&crate::render::operator::credentials(&merchant))?;
         }
         Command::Merchant(MerchantCommand::Rotate { partner_id }) => {
             let merchant = merchants::rotate_secrets(&*open().await?, &partner_id)
                 .await?
                 .with_context(|| format!("no merchant {partner_id}"))?;
-            println!("{}", crate::render::operator::credentials(&merchant));
+            print_json(&crate::render::operator::credentials(&merchant))?;
         }
         Command::Merchant(MerchantCommand::List) => {
             for m in merchants::list(&open().await?.store).await? {
-                println!("{}", crate::render::operator::merchant(&m));
+                print_json(&crate::render::operator::merchant(&m))?;
             }
         }
         Command::Outbox(OutboxCommand::List { all }) => {
             for entry in deliveries::list(&*open().await?, !all).await? {
-                println!("{}", serde_json::to_string(&entry)?);
+                print_json(&crate::render::operator::delivery(&entry))?;
             }
         }
         Command::Outbox(OutboxCommand::Attempts { id }) => {
             for attempt in deliveries::attempts(&*open().await?, id).await? {
-                println!("{}", serde_json::to_string(&attempt)?);
+                print_json(&crate::render::operator::attempt(&attempt))?;
             }
         }
         Command::Outbox(OutboxCommand::Resend { id: Some(id), .. }) => {
@@ -198,5 +198,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("{due} notifications are due now; a running `lunas serve` will send them");
         }
     }
+    Ok(())
+}
+
+/// One JSON document per line, as the operator API renders it.
+fn print_json(view: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(view)?);
     Ok(())
 }

@@ -33,6 +33,23 @@ pub struct Config {
     pub callbacks: CallbackConfig,
     pub cache: CacheConfig,
     pub operator: OperatorConfig,
+    pub sandbox: SandboxConfig,
+}
+
+/// The sandbox's developer tools (sandbox mode only).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// API calls the request log keeps, newest first.
+    pub request_log_entries: usize,
+    /// How long a logged call is kept.
+    pub request_log_secs: u64,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self { request_log_entries: 1_000, request_log_secs: 24 * 3600 }
+    }
 }
 
 /// The operator API under `/operator/v1`.
@@ -127,6 +144,7 @@ impl Default for Config {
             callbacks: CallbackConfig::default(),
             cache: CacheConfig::default(),
             operator: OperatorConfig::default(),
+            sandbox: SandboxConfig::default(),
         }
     }
 }

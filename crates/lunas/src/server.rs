@@ -66,7 +66,7 @@ impl Server {
 }
 
 /// `lunas serve`: runs until SIGINT or SIGTERM.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     let listener =
         TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     if config.mode == crate::config::Mode::Sandbox && !config.listen.ip().is_loopback() {
@@ -75,10 +75,30 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             "sandbox mode on a public address: anyone can mark payments paid through /sandbox; use --mode production"
         );
     }
+    let dashboard = sandbox_operator_token(&mut config);
     let app = Server::start(config, listener, Clock::default()).await?;
+    if let Some(token) = dashboard {
+        // Printed once, not logged: the one way a sandbox user learns it.
+        eprintln!(
+            "\nThe dashboard: http://{}/dashboard/\nSign in with this run's operator token: {token}\n\
+             (set LUNAS_OPERATOR_TOKEN to choose one that lasts)\n",
+            app.addr
+        );
+    }
     shutdown_signal().await;
     tracing::info!("shutting down");
     app.stop().await
+}
+
+/// In the sandbox without an operator token, a random one for this run, so the
+/// dashboard works out of the box; production never gets one it was not given.
+fn sandbox_operator_token(config: &mut Config) -> Option<String> {
+    if config.mode != crate::config::Mode::Sandbox || config.operator.token.is_some() {
+        return None;
+    }
+    let token = crate::domain::generate_secret(40);
+    config.operator.token = Some(token.clone());
+    Some(token)
 }
 
 async fn shutdown_signal() {

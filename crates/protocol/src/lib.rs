@@ -4,6 +4,7 @@
 //! Nothing here performs I/O, so a merchant SDK can reuse every type and signer.
 
 pub mod crypto;
+pub mod explain;
 pub mod minify;
 pub mod money;
 pub mod pg3;

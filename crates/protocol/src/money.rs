@@ -14,6 +14,7 @@ const MAX_SNAP_INTEGER_DIGITS: usize = 14;
 const SEN_PER_RUPIAH: i64 = 100;
 
 /// An amount of IDR in sen. Stored and serialised as the bare number of sen.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Amount(i64);

@@ -29,8 +29,9 @@ pub async fn page(
     Ok(Some((entries, next)))
 }
 
-/// Makes an undelivered notification due now, even one whose retries ran out or that
-/// was parked; `false` if there is none with this id. A running worker sends it
+/// Makes a notification due now: one whose retries ran out, one that was parked, or
+/// one delivered already (sent once more); `false` if there is none with this id or
+/// an attempt is under way. A running worker sends it
 /// within its poll interval (at once when it runs in this process).
 pub async fn resend(gw: &Gateway, id: i64) -> AppResult<bool> {
     let due = gw.store.resend(id, gw.clock.now()).await?;

@@ -9,6 +9,7 @@ pub mod deliveries;
 pub mod merchants;
 pub mod query;
 pub mod refund;
+pub mod sandbox;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::acquirer::{Acquirer, AcquirerError};
-use crate::config::Config;
+use crate::config::{Config, Mode};
 use crate::domain::{Clock, DomainError};
 use crate::store::{Store, StoreError};
 
@@ -30,11 +31,14 @@ pub struct Gateway {
     pub tokens: tokens::Tokens,
     /// Wakes this instance's delivery worker when a command wrote a notification.
     pub outbox_wake: Arc<Notify>,
+    /// The developer tools; `None` in production mode.
+    pub sandbox: Option<sandbox::Sandbox>,
 }
 
 impl Gateway {
     pub fn new(store: Store, acquirer: Arc<dyn Acquirer>, config: Arc<Config>, clock: Clock) -> Self {
         let merchant_ttl = std::time::Duration::from_millis(config.cache.merchant_ttl_ms);
+        let sandbox = (config.mode == Mode::Sandbox).then(|| sandbox::Sandbox::new(&config.sandbox));
         Self {
             store,
             acquirer,
@@ -43,6 +47,7 @@ impl Gateway {
             merchants: merchants::Directory::new(merchant_ttl),
             tokens: tokens::Tokens::default(),
             outbox_wake: Arc::new(Notify::new()),
+            sandbox,
         }
     }
 }

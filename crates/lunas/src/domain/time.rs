@@ -17,25 +17,65 @@ pub fn from_datetime(at: OffsetDateTime) -> Timestamp {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).expect("timestamps stay within i64 milliseconds")
 }
 
-/// The system clock plus a skew that only tests change, so expiry can be observed
-/// without waiting for it.
+/// Two offsets on the system clock. The wall offset stands for the world's clock
+/// (only tests move it: the gateway and its callers both follow it); the sandbox
+/// shift moves only the gateway's business time (expiry, tokens, retries), so a
+/// caller's real `X-TIMESTAMP` is still accepted after a sandbox clock move.
 #[derive(Clone, Default)]
 pub struct Clock {
-    skew_ms: Arc<AtomicI64>,
+    wall_ms: Arc<AtomicI64>,
+    sandbox_ms: Arc<AtomicI64>,
 }
 
 impl Clock {
+    /// The gateway's business time.
     pub fn now(&self) -> Timestamp {
-        from_datetime(OffsetDateTime::now_utc()) + self.skew_ms.load(Ordering::Relaxed)
+        self.wall_now() + self.sandbox_shift_ms()
     }
 
     pub fn now_datetime(&self) -> OffsetDateTime {
         to_datetime(self.now())
     }
 
-    /// Moves this clock (and every clone of it) forward.
+    /// What the callers' clocks read: the sandbox shift left out.
+    pub fn wall_now(&self) -> Timestamp {
+        from_datetime(OffsetDateTime::now_utc()) + self.wall_ms.load(Ordering::Relaxed)
+    }
+
+    pub fn wall_now_datetime(&self) -> OffsetDateTime {
+        to_datetime(self.wall_now())
+    }
+
+    /// Moves the world's clock (and every clone of it) forward: for tests.
     pub fn advance(&self, by: Duration) {
         let ms = i64::try_from(by.whole_milliseconds()).expect("a test skew fits in i64 milliseconds");
-        self.skew_ms.fetch_add(ms, Ordering::Relaxed);
+        self.wall_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+
+    /// Moves the gateway's business time by `ms` past the wall clock, back when negative.
+    pub fn shift_sandbox(&self, ms: i64) {
+        self.sandbox_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+
+    /// How far the gateway's business time is ahead of the wall clock.
+    pub fn sandbox_shift_ms(&self) -> i64 {
+        self.sandbox_ms.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sandbox_shift_moves_business_time_only() {
+        let clock = Clock::default();
+        clock.advance(Duration::hours(1));
+        clock.shift_sandbox(60_000);
+        let (wall, now) = (clock.wall_now(), clock.now());
+        assert!(wall - from_datetime(OffsetDateTime::now_utc()) >= 3_599_000);
+        assert!((now - wall - 60_000).abs() < 1_000, "{}", now - wall);
+        clock.shift_sandbox(-clock.sandbox_shift_ms());
+        assert!(clock.now() - clock.wall_now() < 1_000);
     }
 }

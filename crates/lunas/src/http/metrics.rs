@@ -100,6 +100,15 @@ pub async fn observe(request: Request, next: Next) -> Response {
     response
 }
 
+/// Prometheus metrics (text exposition format); behind the operator token when
+/// one is configured.
+#[utoipa::path(
+    get, path = "/metrics", tag = "Monitoring", security(("operator_token" = [])),
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+        (status = 401, description = "No or a wrong operator token", body = super::Problem),
+    ),
+)]
 pub async fn scrape(State(state): State<AppState>) -> Response {
     let handle = handle();
     match state.store.outbox_depth(state.clock.now()).await {

@@ -7,6 +7,7 @@ pub mod notice;
 pub mod operator;
 pub mod pg3;
 pub mod qr_image;
+pub mod sandbox;
 pub mod snap;
 pub mod snap_va;
 

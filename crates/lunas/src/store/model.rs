@@ -193,7 +193,7 @@ impl Attempt {
 }
 
 /// A recorded attempt, for operators.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct AttemptEntry {
     pub attempt: u32,
     pub at: Timestamp,
@@ -233,7 +233,7 @@ pub struct Secrets {
 }
 
 /// One change of a payment, as its history records it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct HistoryEntry {
     pub version: i64,
     /// `created`, `paid`, `canceled`, `expired`, `refunded`, `amended`, `closed`.
@@ -246,9 +246,8 @@ pub struct HistoryEntry {
 }
 
 /// A notification and its attempts.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Delivery {
-    #[serde(flatten)]
     pub entry: OutboxEntry,
     pub attempts: Vec<AttemptEntry>,
 }
@@ -277,7 +276,7 @@ pub struct OutboxDepth {
 }
 
 /// An outbox row, for operators.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct OutboxEntry {
     pub id: i64,
     pub reference_no: String,

@@ -55,8 +55,9 @@ const PARKED: &str = "UPDATE outbox SET next_attempt_at = $1, parked_at = $2, la
 /// Attempts are kept: they number each attempt's `X-EXTERNAL-ID`, and the retry
 /// schedule does not start over.
 /// A row being sent right now keeps its lease: resending it would send it twice.
-const RESEND: &str = "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, parked_at = NULL
-     WHERE id = $2 AND delivered_at IS NULL AND (locked_until IS NULL OR locked_until <= $1)";
+const RESEND: &str =
+    "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, parked_at = NULL, delivered_at = NULL
+     WHERE id = $2 AND (locked_until IS NULL OR locked_until <= $1)";
 /// Every undelivered notification of a merchant created in a time range that has been
 /// tried at least once.
 const RESEND_FAILED: &str = "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, parked_at = NULL
@@ -172,8 +173,9 @@ impl Conn<'_> {
         Ok(self.sql.execute(sql, &args)? == 1)
     }
 
-    /// Makes a delivery due now again, including one whose attempts ran out or that
-    /// was parked; `false` when there is no such undelivered row.
+    /// Makes a delivery due now again: one whose attempts ran out, one that was
+    /// parked, or one delivered already (the merchant gets it once more); `false`
+    /// when there is no such row, or an attempt is under way.
     pub fn resend(&mut self, id: i64, now: Timestamp) -> StoreResult<bool> {
         Ok(self.sql.execute(RESEND, &params![now, id])? == 1)
     }

@@ -112,10 +112,13 @@ impl Worker {
             Ok(request) => match self.send(request).await {
                 Ok((status, excerpt)) => {
                     response = Some(excerpt);
-                    if (200..300).contains(&status) {
-                        AttemptResult::Delivered { status }
-                    } else {
+                    if !(200..300).contains(&status) {
                         self.failure(&delivery, Some(status), format!("merchant answered HTTP {status}"), now)
+                    } else if self.gateway.sandbox.as_ref().is_some_and(|s| s.take_failure(delivery.merchant_id)) {
+                        let error = format!("sandbox: failure forced on demand (the merchant answered HTTP {status})");
+                        self.failure(&delivery, Some(status), error, now)
+                    } else {
+                        AttemptResult::Delivered { status }
                     }
                 }
                 Err(error) => self.failure(&delivery, None, error, now),

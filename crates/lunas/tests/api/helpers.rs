@@ -150,8 +150,9 @@ impl TestApp {
         &self.gateway().store
     }
 
+    /// An `X-TIMESTAMP` for now, as a caller's clock reads it (the gateway's may be moved).
     pub fn now(&self) -> String {
-        lunas_protocol::timestamp::format(self.clock.now_datetime())
+        lunas_protocol::timestamp::format(self.clock.wall_now_datetime())
     }
 
     /// Headers of an asymmetrically signed SNAP call by `merchant`.

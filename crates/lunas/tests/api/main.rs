@@ -5,10 +5,12 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod devtools;
 mod errors;
 mod instances;
 mod metrics;
 mod notify;
+mod openapi;
 mod operator;
 mod pg3;
 mod qr;

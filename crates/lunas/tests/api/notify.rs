@@ -1,4 +1,7 @@
+use std::sync::Arc;
+
 use serde_json::json;
+use tokio::sync::Semaphore;
 
 use crate::helpers::*;
 
@@ -235,7 +238,13 @@ async fn failed_deliveries_of_a_merchant_in_a_range_are_resent_together() {
     app.pay(&other).await;
     failing.wait_for(3).await;
     healthy.wait_for(1).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The healthy one is recorded delivered; the failed ones stay (no retries configured).
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while app.store().outbox(true).await.unwrap().len() != 3 {
+        assert!(tokio::time::Instant::now() < deadline, "the delivered one is recorded");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(app.store().outbox(true).await.unwrap().len(), 3, "no retries configured");
 
     let gw = app.gateway();
@@ -261,10 +270,14 @@ async fn failed_deliveries_of_a_merchant_in_a_range_are_resent_together() {
 async fn odd_answers_are_recorded_and_an_attempt_in_flight_is_not_resent() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    // The merchant holds its answer until the test has tried the resend.
+    let (arrived, release) = (Arc::new(Semaphore::new(0)), Arc::new(Semaphore::new(0)));
+    let (signal, wait) = (Arc::clone(&arrived), Arc::clone(&release));
     let merchant = axum::Router::new().route(
         "/notify",
-        axum::routing::post(|| async {
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        axum::routing::post(move || async move {
+            signal.add_permits(1);
+            let _ = wait.acquire().await;
             &b"ok\0\xff"[..]
         }),
     );
@@ -273,10 +286,12 @@ async fn odd_answers_are_recorded_and_an_attempt_in_flight_is_not_resent() {
     let qr = app.generate("15000.00", &url).await;
     app.pay(&qr).await;
 
-    // In flight: claimed, not finished.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // In flight: claimed, sent, not answered yet.
+    let arrival = tokio::time::timeout(std::time::Duration::from_secs(10), arrived.acquire());
+    let _ = arrival.await.expect("the notification arrives").unwrap();
     let id = app.store().outbox(true).await.unwrap()[0].id;
     assert!(!lunas::app::deliveries::resend(app.gateway(), id).await.unwrap(), "the attempt holds its lease");
+    release.add_permits(1);
 
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
     let attempts = loop {

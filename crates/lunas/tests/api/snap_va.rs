@@ -128,12 +128,16 @@ async fn multi_use_partial_open_and_minimum_vas_report_what_they_took() {
     assert_eq!(pay(&app, &minimum, "25000").await, 200);
 
     let notices: Vec<Value> = callback.wait_for(6).await.iter().map(Received::json).collect();
+    // Notifications of one VA may arrive in any order (each is its own delivery):
+    // ordered by the cumulative amount, they tell the payments in turn.
     let of = |va: &Value| -> Vec<(Value, Value)> {
-        notices
+        let mut of: Vec<_> = notices
             .iter()
             .filter(|n| n["trxId"] == va["trxId"])
             .map(|n| (n["paidAmount"]["value"].clone(), n["cumulativePaymentAmount"]["value"].clone()))
-            .collect()
+            .collect();
+        of.sort_by_key(|(_, cumulative)| cumulative.as_str().unwrap_or("").parse::<f64>().unwrap_or(0.0) as i64);
+        of
     };
     assert_eq!(of(&multi), [(json!("15000.00"), json!("15000.00")), (json!("15000.00"), json!("30000.00"))]);
     assert_eq!(of(&partial), [(json!("10000.00"), json!("10000.00")), (json!("20000.00"), json!("30000.00"))]);

@@ -76,6 +76,8 @@ impl Code {
 }
 
 /// The body of every PG3 failure.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = pg3::ErrorResponse))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ErrorResponse {
     pub response_code: String,

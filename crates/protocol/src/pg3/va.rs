@@ -122,6 +122,8 @@ fn known_channel(value: &Option<String>) -> Result<&'static Channel, FieldError>
 
 // ---------------------------------------------------------------- create
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = pg3::CreateVaRequest))]
 #[derive(Debug, Default, Deserialize)]
 pub struct CreateVaRequest {
     pub external_id: Option<String>,
@@ -139,6 +141,8 @@ pub struct CreateVaRequest {
     pub callback_url: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = pg3::PaymentDetailsIn))]
 #[derive(Debug, Default, Deserialize)]
 pub struct PaymentDetailsIn {
     pub billing_name: Option<String>,
@@ -151,6 +155,8 @@ pub struct PaymentDetailsIn {
     pub is_customer_paying_fee: Option<bool>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = pg3::CustomerIn))]
 #[derive(Debug, Default, Deserialize, Serialize, Clone, PartialEq, Eq)]
 pub struct CustomerIn {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -161,6 +167,8 @@ pub struct CustomerIn {
     pub phone: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = pg3::ItemIn))]
 #[derive(Debug, Default, Deserialize)]
 pub struct ItemIn {
     pub item_id: Option<String>,
@@ -170,6 +178,8 @@ pub struct ItemIn {
     pub description: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = pg3::AddressIn))]
 #[derive(Debug, Default, Deserialize, Serialize, Clone, PartialEq, Eq)]
 pub struct AddressIn {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -187,6 +197,8 @@ pub struct AddressIn {
 }
 
 /// An item line as echoed back.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = pg3::Item))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
     pub item_id: String,
@@ -198,6 +210,8 @@ pub struct Item {
 }
 
 /// What the merchant said about the order, echoed in inquiries and callbacks.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = pg3::OrderEcho))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderEcho {
     pub customer_details: CustomerIn,
@@ -358,6 +372,8 @@ impl AddressIn {
 // ---------------------------------------------------------------- inquiry and cancel
 
 /// The body of `/va/inquiry` and `/va/cancel`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = pg3::VaLookupRequest))]
 #[derive(Debug, Default, Deserialize)]
 pub struct VaLookupRequest {
     pub external_id: Option<String>,
@@ -407,6 +423,8 @@ pub mod status {
 }
 
 /// A VA as create, inquiry and the callback describe it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = pg3::VaBody))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VaBody {
     pub transaction_id: String,
@@ -424,6 +442,8 @@ pub struct VaBody {
     pub order: OrderEcho,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = pg3::PaymentDetailsOut))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PaymentDetailsOut {
     pub billing_name: String,
@@ -445,6 +465,8 @@ pub struct PaymentDetailsOut {
 }
 
 /// Create and inquiry answers: the VA with the envelope fields.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = pg3::VaResponse))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VaResponse {
     pub response_code: String,
@@ -456,6 +478,8 @@ pub struct VaResponse {
 }
 
 /// One received payment, newest first, at most five.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = pg3::History))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct History {
     pub transaction_status: String,
@@ -466,6 +490,8 @@ pub struct History {
 }
 
 /// Field for field the seed page's cancel answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = pg3::CancelVaResponse))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CancelVaResponse {
     pub transaction_id: String,

@@ -14,6 +14,7 @@ use crate::money::Amount;
 
 /// `{"value":"10000.00","currency":"IDR"}` as received: both parts optional so a
 /// missing one is reported by name rather than as a parse failure.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct MoneyIn {
     pub value: Option<String>,
@@ -21,6 +22,7 @@ pub struct MoneyIn {
 }
 
 /// `{"value":"10000.00","currency":"IDR"}` as sent.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Money {
     pub value: String,
@@ -46,6 +48,7 @@ pub fn validate_money(money: &Option<MoneyIn>, field: &str) -> Result<Amount, cr
 }
 
 /// The body of every SNAP answer that is not a success.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorResponse {

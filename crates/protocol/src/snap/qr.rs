@@ -48,6 +48,7 @@ impl QrStatus {
 
 // ---------------------------------------------------------------- generate (47)
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateQrRequest {
@@ -59,6 +60,7 @@ pub struct GenerateQrRequest {
     pub additional_info: Option<GenerateAdditionalInfo>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateAdditionalInfo {
@@ -68,6 +70,7 @@ pub struct GenerateAdditionalInfo {
     pub item_details: Option<Vec<ItemDetailIn>>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Deserialize)]
 pub struct TipIn {
     #[serde(rename = "type")]
@@ -75,6 +78,7 @@ pub struct TipIn {
     pub value: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerDetailIn {
@@ -83,6 +87,7 @@ pub struct CustomerDetailIn {
     pub full_name: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ItemDetailIn {
@@ -200,6 +205,7 @@ fn validate_items(items: &[ItemDetailIn], amount: Amount) -> Result<(), FieldErr
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateQrResponse {
@@ -215,6 +221,7 @@ pub struct GenerateQrResponse {
     pub additional_info: GenerateResponseInfo,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateResponseInfo {
@@ -224,6 +231,7 @@ pub struct GenerateResponseInfo {
 
 // ---------------------------------------------------------------- query (51)
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryQrRequest {
@@ -265,6 +273,7 @@ fn original_refs(
 }
 
 /// A QR transaction's status as query (51) and notify (52) both report it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QrStatusReport {
@@ -281,6 +290,7 @@ pub struct QrStatusReport {
     pub terminal_id: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryQrResponse {
@@ -292,6 +302,7 @@ pub struct QueryQrResponse {
 }
 
 /// Status details beyond the standard fields, shared by query and notify.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusInfo {
@@ -303,6 +314,7 @@ pub struct StatusInfo {
 
 // ---------------------------------------------------------------- cancel (77)
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelQrRequest {
@@ -312,6 +324,7 @@ pub struct CancelQrRequest {
     pub additional_info: Option<QrTypeInfo>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct QrTypeInfo {
     #[serde(rename = "type")]
@@ -330,6 +343,7 @@ impl CancelQrRequest {
 }
 
 /// Field for field the seed page's success response.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelQrResponse {
@@ -343,6 +357,7 @@ pub struct CancelQrResponse {
 
 // ---------------------------------------------------------------- refund (78)
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundQrRequest {
@@ -391,6 +406,7 @@ impl RefundQrRequest {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundQrResponse {
@@ -407,6 +423,7 @@ pub struct RefundQrResponse {
 // ---------------------------------------------------------------- notify (52)
 
 /// The payment notification lunas sends to `additionalInfo.callbackUrl`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QrNotification {
@@ -417,6 +434,7 @@ pub struct QrNotification {
     pub additional_info: NotificationInfo,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationInfo {

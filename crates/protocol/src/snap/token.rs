@@ -6,6 +6,7 @@ use crate::validate::{FieldError, ensure};
 
 /// The body as received. The field was renamed `granttype` → `grantType` in SNAP
 /// v1.0.2 and some SDKs send `grant_type`; all three are accepted.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenRequest {
     #[serde(rename = "grantType", alias = "granttype", alias = "grant_type")]
@@ -21,6 +22,7 @@ impl TokenRequest {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenResponse {

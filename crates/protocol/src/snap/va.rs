@@ -159,6 +159,7 @@ carries_triple!(CreateVaRequest, VaLookupRequest, StatusRequest, UpdateStatusReq
 
 // ---------------------------------------------------------------- create (27)
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateVaRequest {
@@ -180,6 +181,7 @@ pub struct CreateVaRequest {
 
 /// `additionalInfo` of create: where to notify, and the bank (a PG3 channel name such
 /// as `BCA` or `BRI`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateVaInfo {
@@ -188,6 +190,7 @@ pub struct CreateVaInfo {
 }
 
 /// A line of `freeTexts` (each ≤ 32), or a bill's description (each ≤ 18).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FreeText {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -205,6 +208,7 @@ impl FreeText {
 }
 
 /// A line of `billDetails`, kept and echoed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BillDetail {
@@ -247,6 +251,7 @@ impl BillDetail {
 
 /// What lunas keeps of a create beyond amount and number: the merchant's own fields,
 /// and the padded `partnerServiceId` the VA was opened under.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VaEcho {
@@ -362,6 +367,7 @@ impl CreateVaRequest {
 // ---------------------------------------------------------------- lookups (30, 31, 26)
 
 /// Inquiry VA (30) and delete VA (31): the triple, and `trxId` (mandatory for 30).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VaLookupRequest {
@@ -385,6 +391,7 @@ impl VaLookupRequest {
 }
 
 /// Update status VA (29): the triple, `trxId` and `paidStatus`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateStatusRequest {
@@ -411,6 +418,7 @@ impl UpdateStatusRequest {
 }
 
 /// Inquiry status (26).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusRequest {
@@ -442,6 +450,7 @@ impl StatusRequest {
 // ---------------------------------------------------------------- answers
 
 /// The identity triple as lunas writes it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityOut {
@@ -464,6 +473,7 @@ impl IdentityOut {
 }
 
 /// `virtualAccountData` of create, inquiry and delete.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VaData {
@@ -483,6 +493,7 @@ pub struct VaData {
 }
 
 /// The merchant's own fields, as it sent them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EchoOut {
@@ -498,6 +509,7 @@ pub struct EchoOut {
 }
 
 /// lunas's additions: the bank, the state and what was paid so far.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VaInfo {
@@ -507,6 +519,7 @@ pub struct VaInfo {
     pub paid_amount: Money,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VaResponse {
@@ -516,6 +529,7 @@ pub struct VaResponse {
 }
 
 /// `virtualAccountData` of delete: the triple and `trxId`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeletedVa {
@@ -524,6 +538,7 @@ pub struct DeletedVa {
     pub trx_id: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteVaResponse {
@@ -533,6 +548,7 @@ pub struct DeleteVaResponse {
 }
 
 /// English and Indonesian, as SNAP gives reasons.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
     pub english: String,
@@ -540,6 +556,7 @@ pub struct Reason {
 }
 
 /// `virtualAccountData` of inquiry status (26).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentStatus {
@@ -558,6 +575,7 @@ pub struct PaymentStatus {
     pub payment_flag_status: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusResponse {
@@ -567,6 +585,7 @@ pub struct StatusResponse {
 }
 
 /// The payment flag (25) lunas sends for each payment into a SNAP-created VA.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentNotification {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use axum::extract::Request;
 use axum::http::HeaderMap;
 use lunas_protocol::crypto::constant_time_eq;
+use lunas_protocol::explain::explain_pg3;
 use lunas_protocol::pg3::{VERSION, X_REQ_SIGNATURE, X_VERSION, parse_basic_authorization, request_signature};
 use lunas_protocol::validate::{FieldError, parse_body};
 use serde::de::DeserializeOwned;
@@ -16,6 +17,7 @@ use super::Pg3Error;
 use crate::app::merchants;
 use crate::domain::Merchant;
 use crate::http::AppState;
+use crate::http::request_log::Trace;
 
 /// A request body that names the order the signature covers.
 pub trait SignedBody: DeserializeOwned {
@@ -79,6 +81,9 @@ pub async fn authenticate<Req: SignedBody>(
     let sent = header(headers, X_REQ_SIGNATURE).ok_or_else(|| Pg3Error::unauthorized("x-req-signature is required"))?;
     let expected = request_signature(&merchant.hash_key, external_id, order_id);
     if !constant_time_eq(expected.as_bytes(), sent.to_ascii_lowercase().as_bytes()) {
+        Trace::explain(parts.extensions.get(), || {
+            explain_pg3(external_id, order_id, sent, |text| request_signature(&merchant.hash_key, text, ""))
+        });
         return Err(Pg3Error::unauthorized("x-req-signature is invalid"));
     }
     Ok((merchant, parsed))

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use lunas_protocol::crypto::{
     RsaPublicKey, asymmetric_string_to_sign, symmetric_string_to_sign, verify_hmac_sha512_base64,
 };
+use lunas_protocol::explain::ServiceRequest;
 use lunas_protocol::snap::Case;
 use lunas_protocol::snap::headers::*;
 use time::OffsetDateTime;
@@ -18,6 +19,7 @@ use super::SnapError;
 use crate::app::{merchants, tokens};
 use crate::domain::Merchant;
 use crate::http::AppState;
+use crate::http::request_log::Trace;
 use crate::store::RequestId;
 
 /// An authenticated SNAP caller.
@@ -67,11 +69,11 @@ fn check_token_header(value: &str, name: &str, max: usize) -> Result<(), SnapErr
     ensure_format(value.len() <= max && value.bytes().all(|b| b.is_ascii_graphic()), name)
 }
 
-/// Checks `X-TIMESTAMP` against the clock. Returns it as sent (signatures cover the
-/// header verbatim) and parsed.
+/// Checks `X-TIMESTAMP` against the wall clock: the caller's clock does not follow
+/// the sandbox's. Returns it as sent (signatures cover the header verbatim) and parsed.
 pub(super) fn check_timestamp<'a>(state: &AppState, text: &'a str) -> Result<(&'a str, OffsetDateTime), SnapError> {
     let at = lunas_protocol::timestamp::parse(text).ok_or_else(|| SnapError::format(X_TIMESTAMP))?;
-    let skew = (state.clock.now_datetime() - at).abs();
+    let skew = (state.clock.wall_now_datetime() - at).abs();
     let window = time::Duration::seconds(i64::try_from(state.config.snap.timestamp_window_secs).unwrap_or(i64::MAX));
     if skew > window {
         return Err(SnapError::unauthorized("X-TIMESTAMP is outside the accepted window"));
@@ -123,19 +125,30 @@ pub async fn authenticate(state: &AppState, request: Request) -> Result<(Caller,
         .await?
         .ok_or_else(|| SnapError::unauthorized("Unknown X-PARTNER-ID"))?;
 
-    let verified = match header(headers, AUTHORIZATION)? {
+    // Type 1 (a token: HMAC with the client secret) or type 2 (RSA).
+    let (token, key) = match header(headers, AUTHORIZATION)? {
         Some(value) => {
             let token = bearer_token(value).ok_or_else(|| SnapError::plain(Case::InvalidToken))?;
             if tokens::owner(state, token).await? != Some(merchant.id) {
                 return Err(SnapError::plain(Case::InvalidToken));
             }
-            let sts = symmetric_string_to_sign(method, path, token, &body, timestamp);
-            verify_hmac_sha512_base64(merchant.client_secret.as_bytes(), &sts, signature)
+            (Some(token), None)
         }
-        None => public_key(&merchant, X_PARTNER_ID)?
-            .verify_base64(&asymmetric_string_to_sign(method, path, &body, timestamp), signature),
+        None => (None, Some(public_key(&merchant, X_PARTNER_ID)?)),
     };
-    if !verified {
+    let verifies = |sts: &str| match &key {
+        Some(key) => key.verify_base64(sts, signature),
+        None => verify_hmac_sha512_base64(merchant.client_secret.as_bytes(), sts, signature),
+    };
+    let sts = match token {
+        Some(token) => symmetric_string_to_sign(method, path, token, &body, timestamp),
+        None => asymmetric_string_to_sign(method, path, &body, timestamp),
+    };
+    if !verifies(&sts) {
+        Trace::explain(parts.extensions.get(), || {
+            let host = header(headers, "host").ok().flatten();
+            ServiceRequest { method, path, host, access_token: token, raw_body: &body, timestamp }.explain(verifies)
+        });
         return Err(SnapError::unauthorized("Invalid X-SIGNATURE"));
     }
 

@@ -9,45 +9,140 @@ mod va;
 
 use std::future::Future;
 
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, post, put};
-use lunas_protocol::snap::Service;
+use lunas_protocol::snap::qr::{
+    CancelQrRequest, CancelQrResponse, GenerateQrRequest, GenerateQrResponse, QueryQrRequest, QueryQrResponse,
+    RefundQrRequest, RefundQrResponse,
+};
+use lunas_protocol::snap::va::{
+    CreateVaRequest, DeleteVaResponse, StatusRequest, StatusResponse, UpdateStatusRequest, VaLookupRequest, VaResponse,
+};
+use lunas_protocol::snap::{ErrorResponse, Service};
 use lunas_protocol::validate::parse_body;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::AppState;
+use super::{AppState, examples};
 pub use auth::Caller;
 pub use error::SnapError;
 
-/// The handler of a transactional endpoint: `service` names it in every answer code.
+/// The headers of every SNAP transactional request (snap.md §9).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // read by the OpenAPI document only
+struct SnapHeaders {
+    /// Local time with offset, e.g. `2026-11-24T10:00:00+07:00`; at most 5 minutes off.
+    #[param(rename = "X-TIMESTAMP")]
+    timestamp: String,
+    /// Base64 HMAC-SHA512 (symmetric) or RSA-SHA256 (asymmetric) over the string to sign.
+    #[param(rename = "X-SIGNATURE")]
+    signature: String,
+    /// The merchant's `partnerId`.
+    #[param(rename = "X-PARTNER-ID")]
+    partner_id: String,
+    /// Unique per request and day; a repeat is refused.
+    #[param(rename = "X-EXTERNAL-ID")]
+    external_id: String,
+    #[param(rename = "CHANNEL-ID")]
+    channel_id: String,
+}
+
+/// Declares a transactional endpoint: a handler that runs [`call`] with `service`,
+/// and its OpenAPI operation, so the two cannot disagree.
 macro_rules! endpoint {
-    ($service:ident, $handler:path) => {
-        |s: State<AppState>, r: Request| call(s, Service::$service, r, $handler)
+    ($(#[$doc:meta])* $name:ident: [$($method:tt)+] $path:literal, $service:ident, $handler:path,
+     $request:ty => $response:ty, $example:path) => {
+        $(#[$doc])*
+        #[utoipa::path(
+            $($method)+, path = $path, tag = "SNAP", params(SnapHeaders),
+            request_body(content = $request, example = json!($example())),
+            responses(
+                (status = 200, description = "Processed", body = $response),
+                (status = "4XX", description = "Refused; `responseCode` says why", body = ErrorResponse),
+                (status = "5XX", description = "Failed or timed out", body = ErrorResponse),
+            ),
+            security(("snap_access_token" = [])),
+        )]
+        async fn $name(state: State<AppState>, request: Request) -> Response {
+            call(state, Service::$service, request, $handler).await
+        }
     };
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1.0/access-token/b2b", post(token::access_token))
-        .route("/auth/merchants/v1.0/access-token/b2b", post(token::access_token))
-        .route("/v1.0/qr/qr-mpm-generate", post(endpoint!(GenerateQr, qr::generate)))
-        .route("/v1.0/qr/qr-mpm-query", post(endpoint!(QueryQr, qr::query)))
-        .route("/v1.0/qr/qr-mpm-cancel", post(endpoint!(CancelQr, qr::cancel)))
-        .route("/v1.0/qr/qr-mpm-refund", post(endpoint!(RefundQr, qr::refund)))
-        .route("/v1.0/transfer-va/create-va", post(endpoint!(CreateVa, va::create)))
-        .route("/v1.0/transfer-va/inquiry-va", post(endpoint!(InquiryVa, va::inquiry)))
-        .route("/v1.0/transfer-va/update-va", put(endpoint!(UpdateVa, va::update)))
-        .route("/v1.0/transfer-va/update-status", put(endpoint!(UpdateVaStatus, va::update_status)))
-        .route("/v1.0/transfer-va/status", post(endpoint!(VaStatus, va::status)))
-        // The standard says DELETE with a body; iFortepay's page uses POST.
-        .route(
-            "/v1.0/transfer-va/delete-va",
-            delete(endpoint!(DeleteVa, va::delete)).post(endpoint!(DeleteVa, va::delete)),
-        )
+endpoint!(
+    /// Generate a dynamic QRIS (47).
+    generate_qr: [post] "/v1.0/qr/qr-mpm-generate", GenerateQr, qr::generate,
+    GenerateQrRequest => GenerateQrResponse, examples::generate_qr
+);
+endpoint!(
+    /// Query a QRIS payment (51).
+    query_qr: [post] "/v1.0/qr/qr-mpm-query", QueryQr, qr::query,
+    QueryQrRequest => QueryQrResponse, examples::query_qr
+);
+endpoint!(
+    /// Cancel an unpaid QRIS (77).
+    cancel_qr: [post] "/v1.0/qr/qr-mpm-cancel", CancelQr, qr::cancel,
+    CancelQrRequest => CancelQrResponse, examples::cancel_qr
+);
+endpoint!(
+    /// Refund a paid QRIS, in full or in part (78).
+    refund_qr: [post] "/v1.0/qr/qr-mpm-refund", RefundQr, qr::refund,
+    RefundQrRequest => RefundQrResponse, examples::refund_qr
+);
+endpoint!(
+    /// Create a virtual account (27).
+    create_va: [post] "/v1.0/transfer-va/create-va", CreateVa, va::create,
+    CreateVaRequest => VaResponse, examples::create_va
+);
+endpoint!(
+    /// Inquire a virtual account (30).
+    inquiry_va: [post] "/v1.0/transfer-va/inquiry-va", InquiryVa, va::inquiry,
+    VaLookupRequest => VaResponse, examples::inquiry_va
+);
+endpoint!(
+    /// Change an open virtual account's terms (28).
+    update_va: [put] "/v1.0/transfer-va/update-va", UpdateVa, va::update,
+    CreateVaRequest => VaResponse, examples::update_va
+);
+endpoint!(
+    /// Mark a virtual account paid or closed (29).
+    update_va_status: [put] "/v1.0/transfer-va/update-status", UpdateVaStatus, va::update_status,
+    UpdateStatusRequest => VaResponse, examples::update_va_status
+);
+endpoint!(
+    /// A virtual account's payment status (26).
+    va_status: [post] "/v1.0/transfer-va/status", VaStatus, va::status,
+    StatusRequest => StatusResponse, examples::va_status
+);
+endpoint!(
+    /// Delete an unpaid virtual account (31), as the standard has it: DELETE with a body.
+    delete_va: [delete] "/v1.0/transfer-va/delete-va", DeleteVa, va::delete,
+    VaLookupRequest => DeleteVaResponse, examples::delete_va
+);
+endpoint!(
+    /// Delete an unpaid virtual account (31) by POST, as iFortepay's page has it.
+    delete_va_by_post: [post] "/v1.0/transfer-va/delete-va", DeleteVa, va::delete,
+    VaLookupRequest => DeleteVaResponse, examples::delete_va
+);
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(token::access_token_v1))
+        .routes(routes!(token::access_token_auth))
+        .routes(routes!(generate_qr))
+        .routes(routes!(query_qr))
+        .routes(routes!(cancel_qr))
+        .routes(routes!(refund_qr))
+        .routes(routes!(create_va))
+        .routes(routes!(inquiry_va))
+        .routes(routes!(update_va))
+        .routes(routes!(update_va_status))
+        .routes(routes!(va_status))
+        .routes(routes!(delete_va, delete_va_by_post))
 }
 
 /// Runs one SNAP transactional endpoint: authenticate, parse the body into `Req`,

@@ -5,17 +5,57 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use lunas_protocol::crypto::token_string_to_sign;
+use lunas_protocol::explain::explain_token;
 use lunas_protocol::snap::headers::{CONTENT_TYPE, X_CLIENT_KEY, X_SIGNATURE, X_TIMESTAMP};
 use lunas_protocol::snap::token::{TokenRequest, TokenResponse};
-use lunas_protocol::snap::{Case, ResponseCode, Service};
+use lunas_protocol::snap::{Case, ErrorResponse, ResponseCode, Service};
 use lunas_protocol::validate::parse_body;
 
 use super::auth::{check_content_type, check_timestamp, public_key, read_body, required_headers};
 use super::{SnapError, json};
 use crate::app::{merchants, tokens};
-use crate::http::AppState;
+use crate::http::request_log::Trace;
+use crate::http::{AppState, examples};
 
-pub async fn access_token(State(state): State<AppState>, request: Request) -> Response {
+/// The headers of the token request.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // read by the OpenAPI document only
+struct TokenHeaders {
+    /// Local time with offset; at most 5 minutes off.
+    #[param(rename = "X-TIMESTAMP")]
+    timestamp: String,
+    /// The merchant's `partnerId`.
+    #[param(rename = "X-CLIENT-KEY")]
+    client_key: String,
+    /// Base64 RSA-SHA256 over `X-CLIENT-KEY|X-TIMESTAMP` with the merchant's private key.
+    #[param(rename = "X-SIGNATURE")]
+    signature: String,
+}
+
+/// Declares the token endpoint at a path (iFortepay serves two).
+macro_rules! token_endpoint {
+    ($name:ident, $path:literal) => {
+        /// Access token B2B (73): a bearer token for 900 seconds.
+        #[utoipa::path(
+                    post, path = $path, tag = "SNAP", params(TokenHeaders),
+                    request_body(content = TokenRequest, example = json!(examples::access_token())),
+                    responses(
+                        (status = 200, description = "Issued", body = TokenResponse),
+                        (status = "4XX", description = "Refused; `responseCode` says why", body = ErrorResponse),
+                        (status = "5XX", description = "Failed", body = ErrorResponse),
+                    ),
+                )]
+        pub async fn $name(state: State<AppState>, request: Request) -> Response {
+            access_token(state, request).await
+        }
+    };
+}
+
+token_endpoint!(access_token_v1, "/v1.0/access-token/b2b");
+token_endpoint!(access_token_auth, "/auth/merchants/v1.0/access-token/b2b");
+
+async fn access_token(State(state): State<AppState>, request: Request) -> Response {
     match issue(&state, request).await {
         Ok((client_key, body)) => {
             let mut response = json(StatusCode::OK, &body, &state);
@@ -39,7 +79,11 @@ async fn issue(state: &AppState, request: Request) -> Result<(String, TokenRespo
     let merchant = merchants::by_partner_id(state, client_key)
         .await?
         .ok_or_else(|| SnapError::unauthorized("Unknown X-CLIENT-KEY"))?;
-    if !public_key(&merchant, X_CLIENT_KEY)?.verify_base64(&token_string_to_sign(client_key, timestamp), signature) {
+    let key = public_key(&merchant, X_CLIENT_KEY)?;
+    if !key.verify_base64(&token_string_to_sign(client_key, timestamp), signature) {
+        Trace::explain(parts.extensions.get(), || {
+            explain_token(client_key, timestamp, |sts| key.verify_base64(sts, signature))
+        });
         return Err(SnapError::unauthorized("Invalid X-SIGNATURE"));
     }
     parse_body::<TokenRequest>(&body)?.validate()?;

@@ -131,8 +131,16 @@ impl RsaPublicKey {
 }
 
 /// An RSA private key for SHA256withRSA signing (the merchant's side: SDKs and tests).
+/// Clones share the key; `Debug` never shows it.
+#[derive(Clone)]
 pub struct RsaPrivateKey {
-    pair: signature::RsaKeyPair,
+    pair: std::sync::Arc<signature::RsaKeyPair>,
+}
+
+impl std::fmt::Debug for RsaPrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RsaPrivateKey(…)")
+    }
 }
 
 impl RsaPrivateKey {
@@ -145,14 +153,14 @@ impl RsaPrivateKey {
             other => return Err(KeyError::UnexpectedLabel(other.to_string())),
         }
         .map_err(|_| KeyError::Rejected)?;
-        Ok(Self { pair })
+        Ok(Self { pair: pair.into() })
     }
 
     /// A fresh 2048-bit key.
     pub fn generate() -> Self {
         let pair =
             signature::RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("RSA key generation succeeds");
-        Self { pair }
+        Self { pair: pair.into() }
     }
 
     /// The public half as a `-----BEGIN PUBLIC KEY-----` PEM document.

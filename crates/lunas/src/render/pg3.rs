@@ -2,7 +2,7 @@
 //! and the callback request signed with `mcp-signature` (ifortepay.md §4.4).
 
 use lunas_protocol::pg3::va::{History, OrderEcho, PaymentDetailsOut, VaBody, status};
-use lunas_protocol::pg3::{BANK_TRANSFER, MCP_SIGNATURE, callback_signature, request_signature};
+use lunas_protocol::pg3::{BANK_TRANSFER, MCP_SIGNATURE, SignedIds};
 use lunas_protocol::timestamp::format_millis;
 
 use super::OutboundRequest;
@@ -80,22 +80,9 @@ pub fn callback_body(payment: &Payment, kind: NoticeKind) -> Option<Vec<u8>> {
     Some(serde_json::to_vec(&body).expect("a callback always serialises"))
 }
 
-/// The ids a callback's signature covers, read back from its body.
-#[derive(serde::Deserialize)]
-struct Signed {
-    transaction_id: String,
-    external_id: String,
-    order_id: String,
-}
-
 /// The signed callback request. The signature has no timestamp, so every attempt
 /// sends the same request.
 pub fn callback_request(url: &str, body: Vec<u8>, merchant: &Merchant) -> Result<OutboundRequest, serde_json::Error> {
-    let ids: Signed = serde_json::from_slice(&body)?;
-    let signature = request_signature(&merchant.hash_key, &ids.external_id, &ids.order_id);
-    Ok(OutboundRequest {
-        url: url.to_string(),
-        headers: vec![(MCP_SIGNATURE, callback_signature(&ids.transaction_id, &signature, None))],
-        body,
-    })
+    let signature = SignedIds::from_body(&body)?.callback_signature(&merchant.hash_key);
+    Ok(OutboundRequest { url: url.to_string(), headers: vec![(MCP_SIGNATURE, signature)], body })
 }

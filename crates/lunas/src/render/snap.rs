@@ -1,13 +1,9 @@
 //! SNAP's view of a payment: the QR status report of query (51) and notify (52), and
 //! the notification request, signed the iFortepay way (ifortepay.md §3.6).
 
-use lunas_protocol::crypto::{hmac_sha512_base64, notification_string_to_sign};
 use lunas_protocol::snap::codes::PROCESSED_SUCCESSFULLY;
-use lunas_protocol::snap::headers::{
-    NOTIFICATION_VERSION, X_EXTERNAL_ID, X_PARTNER_ID, X_SIGNATURE, X_TIMESTAMP, X_VERSION,
-};
 use lunas_protocol::snap::qr::{NotificationInfo, QrNotification, QrStatus, QrStatusReport};
-use lunas_protocol::snap::{Case, Money, ResponseCode, Service};
+use lunas_protocol::snap::{Case, Money, ResponseCode, Service, notification_headers};
 
 use super::OutboundRequest;
 use crate::domain::time::to_datetime;
@@ -81,17 +77,8 @@ pub fn notification_request(
     now: Timestamp,
 ) -> OutboundRequest {
     let timestamp = format_time(now);
-    let string_to_sign = notification_string_to_sign(url, NOTIFICATION_VERSION, &body, &timestamp);
-    let signature = hmac_sha512_base64(merchant.client_secret.as_bytes(), &string_to_sign);
-    OutboundRequest {
-        url: url.to_string(),
-        headers: vec![
-            (X_TIMESTAMP, timestamp),
-            (X_SIGNATURE, signature),
-            (X_VERSION, NOTIFICATION_VERSION.to_string()),
-            (X_PARTNER_ID, merchant.partner_id.clone()),
-            (X_EXTERNAL_ID, format!("{delivery_id:012}{attempt:04}")),
-        ],
-        body,
-    }
+    let external_id = format!("{delivery_id:012}{attempt:04}");
+    let headers =
+        notification_headers(url, &body, &merchant.partner_id, &merchant.client_secret, &timestamp, external_id);
+    OutboundRequest { url: url.to_string(), headers, body }
 }

@@ -103,7 +103,8 @@ impl Worker {
         let now = self.gateway.clock.now();
         let started = std::time::Instant::now();
         let mut response = None;
-        let result = match self.prepare(&delivery, now).await {
+        // X-TIMESTAMP is for the merchant's freshness check, against its real clock.
+        let result = match self.prepare(&delivery, self.gateway.clock.wall_now()).await {
             Err(Unsendable::Park(error)) => {
                 tracing::error!(delivery = delivery.id, error, "notification parked");
                 AttemptResult::Parked { error }
@@ -155,8 +156,8 @@ impl Worker {
         }
     }
 
-    /// The signed request for this attempt.
-    async fn prepare(&self, delivery: &Claimed, now: Timestamp) -> Result<OutboundRequest, Unsendable> {
+    /// The signed request for this attempt, stamped `sent_at`.
+    async fn prepare(&self, delivery: &Claimed, sent_at: Timestamp) -> Result<OutboundRequest, Unsendable> {
         let merchant = merchants::get(&self.gateway, delivery.merchant_id)
             .await
             .map_err(|e| Unsendable::Retry(e.to_string()))?
@@ -165,7 +166,7 @@ impl Worker {
         let url = &delivery.target_url;
         match notice.face {
             Face::Snap | Face::SnapVa => {
-                Ok(snap::notification_request(url, notice.body, &merchant, delivery.id, delivery.attempt, now))
+                Ok(snap::notification_request(url, notice.body, &merchant, delivery.id, delivery.attempt, sent_at))
             }
             Face::Pg3 => {
                 pg3::callback_request(url, notice.body, &merchant).map_err(|e| Unsendable::Park(e.to_string()))

@@ -10,10 +10,9 @@ use lunas::config::{Config, Mode};
 use lunas::domain::{Clock, Merchant, NewMerchant, generate_secret};
 use lunas::server::Server;
 use lunas_protocol::crypto::{
-    RsaPrivateKey, asymmetric_string_to_sign, hmac_sha512_base64, notification_string_to_sign,
-    symmetric_string_to_sign, token_string_to_sign, verify_hmac_sha512_base64,
+    RsaPrivateKey, asymmetric_string_to_sign, hmac_sha512_base64, symmetric_string_to_sign, token_string_to_sign,
 };
-use lunas_protocol::pg3::{basic_authorization, callback_signature, request_signature};
+use lunas_protocol::pg3::{basic_authorization, request_signature};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -412,25 +411,26 @@ impl Received {
         serde_json::from_slice(&self.body).expect("notification is JSON")
     }
 
-    /// Checks `X-SIGNATURE` as a merchant would (ifortepay.md §3.6).
+    /// Checks `X-SIGNATURE` as a merchant would, with lunas-client (ifortepay.md
+    /// §3.6). Any age is accepted: tests move the gateway's clock.
     pub fn verify(&self, url: &str, client_secret: &str) -> bool {
-        let header = |name: &str| self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let sts = notification_string_to_sign(url, header("X-VERSION"), &self.body, header("X-TIMESTAMP"));
-        header("X-VERSION") == "v1" && verify_hmac_sha512_base64(client_secret.as_bytes(), &sts, header("X-SIGNATURE"))
+        let keys = callback_keys(url, client_secret, "");
+        self.headers.get("X-VERSION").is_some_and(|v| v == "v1")
+            && lunas_client::verify::verify_snap_notification(&self.headers, &self.body, &keys).is_ok()
+    }
+
+    /// Checks `mcp-signature` as a PG3 merchant would (ifortepay.md §3.2).
+    pub fn verify_pg3(&self, hash_key: &str) -> bool {
+        lunas_client::verify::verify_pg3_callback(&self.headers, &self.body, &callback_keys("", "", hash_key)).is_ok()
     }
 }
 
-impl Received {
-    /// Checks `mcp-signature` as a PG3 merchant would (ifortepay.md §3.2).
-    pub fn verify_pg3(&self, hash_key: &str) -> bool {
-        let body = self.json();
-        let text = |k: &str| body[k].as_str().unwrap_or("").to_string();
-        let expected = callback_signature(
-            &text("transaction_id"),
-            &request_signature(hash_key, &text("external_id"), &text("order_id")),
-            None,
-        );
-        self.headers.get("mcp-signature").and_then(|v| v.to_str().ok()) == Some(expected.as_str())
+fn callback_keys(notify_url: &str, client_secret: &str, hash_key: &str) -> lunas_client::verify::CallbackKeys {
+    lunas_client::verify::CallbackKeys {
+        notify_url: notify_url.to_string(),
+        client_secret: client_secret.to_string(),
+        hash_key: hash_key.to_string(),
+        max_age: Duration::from_secs(10 * 366 * 24 * 3600),
     }
 }
 

@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod client;
 mod devtools;
 mod errors;
 mod instances;

@@ -27,6 +27,25 @@ pub fn callback_signature(transaction_id: &str, request_signature: &str, sub_mer
     sha256_hex(format!("{transaction_id}{request_signature}{}", sub_merchant_id.unwrap_or("")).as_bytes())
 }
 
+/// The ids a callback's `mcp-signature` covers, as its body carries them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct SignedIds {
+    pub transaction_id: String,
+    pub external_id: String,
+    pub order_id: String,
+}
+
+impl SignedIds {
+    pub fn from_body(body: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+
+    /// The `mcp-signature` of a callback with these ids.
+    pub fn callback_signature(&self, hash_key: &str) -> String {
+        callback_signature(&self.transaction_id, &request_signature(hash_key, &self.external_id, &self.order_id), None)
+    }
+}
+
 /// `Basic base64(merchant_id:secret_unbound_id)`.
 pub fn basic_authorization(merchant_id: &str, secret_unbound_id: &str) -> String {
     format!("Basic {}", BASE64.encode(format!("{merchant_id}:{secret_unbound_id}")))

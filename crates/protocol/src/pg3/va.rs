@@ -122,9 +122,10 @@ fn known_channel(value: &Option<String>) -> Result<&'static Channel, FieldError>
 
 // ---------------------------------------------------------------- create
 
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(as = pg3::CreateVaRequest))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct CreateVaRequest {
     pub external_id: Option<String>,
     pub order_id: Option<String>,
@@ -141,9 +142,10 @@ pub struct CreateVaRequest {
     pub callback_url: Option<String>,
 }
 
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(as = pg3::PaymentDetailsIn))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct PaymentDetailsIn {
     pub billing_name: Option<String>,
     pub va_number: Option<String>,
@@ -167,9 +169,10 @@ pub struct CustomerIn {
     pub phone: Option<String>,
 }
 
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(as = pg3::ItemIn))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct ItemIn {
     pub item_id: Option<String>,
     pub name: Option<String>,
@@ -372,9 +375,10 @@ impl AddressIn {
 // ---------------------------------------------------------------- inquiry and cancel
 
 /// The body of `/va/inquiry` and `/va/cancel`.
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(as = pg3::VaLookupRequest))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct VaLookupRequest {
     pub external_id: Option<String>,
     pub order_id: Option<String>,

@@ -10,12 +10,14 @@ use serde::{Deserialize, Serialize};
 
 pub use codes::{Case, ResponseCode, Service};
 
+use crate::crypto::{hmac_sha512_base64, notification_string_to_sign};
 use crate::money::Amount;
 
 /// `{"value":"10000.00","currency":"IDR"}` as received: both parts optional so a
 /// missing one is reported by name rather than as a parse failure.
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct MoneyIn {
     pub value: Option<String>,
     pub currency: Option<String>,
@@ -54,4 +56,26 @@ pub fn validate_money(money: &Option<MoneyIn>, field: &str) -> Result<Amount, cr
 pub struct ErrorResponse {
     pub response_code: String,
     pub response_message: String,
+}
+
+/// The headers of a SNAP notification, signed the iFortepay way: HMAC-SHA512 with the
+/// merchant's client secret over `notifyUrl:X-VERSION:bodyHash:X-TIMESTAMP`. The
+/// gateway sends them; a merchant's tests can forge their own with them.
+pub fn notification_headers(
+    url: &str,
+    body: &[u8],
+    partner_id: &str,
+    client_secret: &str,
+    timestamp: &str,
+    external_id: String,
+) -> Vec<(&'static str, String)> {
+    use headers::{NOTIFICATION_VERSION, X_EXTERNAL_ID, X_PARTNER_ID, X_SIGNATURE, X_TIMESTAMP, X_VERSION};
+    let string_to_sign = notification_string_to_sign(url, NOTIFICATION_VERSION, body, timestamp);
+    vec![
+        (X_TIMESTAMP, timestamp.to_string()),
+        (X_SIGNATURE, hmac_sha512_base64(client_secret.as_bytes(), &string_to_sign)),
+        (X_VERSION, NOTIFICATION_VERSION.to_string()),
+        (X_PARTNER_ID, partner_id.to_string()),
+        (X_EXTERNAL_ID, external_id),
+    ]
 }

@@ -48,8 +48,9 @@ impl QrStatus {
 
 // ---------------------------------------------------------------- generate (47)
 
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateQrRequest {
     pub partner_reference_no: Option<String>,
@@ -60,8 +61,9 @@ pub struct GenerateQrRequest {
     pub additional_info: Option<GenerateAdditionalInfo>,
 }
 
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateAdditionalInfo {
     pub callback_url: Option<String>,
@@ -70,16 +72,18 @@ pub struct GenerateAdditionalInfo {
     pub item_details: Option<Vec<ItemDetailIn>>,
 }
 
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct TipIn {
     #[serde(rename = "type")]
     pub kind: Option<String>,
     pub value: Option<String>,
 }
 
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerDetailIn {
     pub email: Option<String>,
@@ -87,8 +91,9 @@ pub struct CustomerDetailIn {
     pub full_name: Option<String>,
 }
 
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ItemDetailIn {
     pub item_id: Option<String>,
@@ -231,8 +236,9 @@ pub struct GenerateResponseInfo {
 
 // ---------------------------------------------------------------- query (51)
 
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryQrRequest {
     pub original_reference_no: Option<String>,
@@ -314,8 +320,9 @@ pub struct StatusInfo {
 
 // ---------------------------------------------------------------- cancel (77)
 
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelQrRequest {
     pub original_partner_reference_no: Option<String>,
@@ -357,8 +364,9 @@ pub struct CancelQrResponse {
 
 // ---------------------------------------------------------------- refund (78)
 
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundQrRequest {
     pub original_partner_reference_no: Option<String>,

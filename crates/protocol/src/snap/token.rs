@@ -6,8 +6,9 @@ use crate::validate::{FieldError, ensure};
 
 /// The body as received. The field was renamed `granttype` → `grantType` in SNAP
 /// v1.0.2 and some SDKs send `grant_type`; all three are accepted.
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct TokenRequest {
     #[serde(rename = "grantType", alias = "granttype", alias = "grant_type")]
     pub grant_type: Option<String>,

@@ -159,8 +159,9 @@ carries_triple!(CreateVaRequest, VaLookupRequest, StatusRequest, UpdateStatusReq
 
 // ---------------------------------------------------------------- create (27)
 
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateVaRequest {
     pub partner_service_id: Option<String>,
@@ -181,8 +182,9 @@ pub struct CreateVaRequest {
 
 /// `additionalInfo` of create: where to notify, and the bank (a PG3 channel name such
 /// as `BCA` or `BRI`).
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateVaInfo {
     pub callback_url: Option<String>,
@@ -367,8 +369,9 @@ impl CreateVaRequest {
 // ---------------------------------------------------------------- lookups (30, 31, 26)
 
 /// Inquiry VA (30) and delete VA (31): the triple, and `trxId` (mandatory for 30).
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VaLookupRequest {
     pub partner_service_id: Option<String>,
@@ -391,8 +394,9 @@ impl VaLookupRequest {
 }
 
 /// Update status VA (29): the triple, `trxId` and `paidStatus`.
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateStatusRequest {
     pub partner_service_id: Option<String>,
@@ -418,8 +422,9 @@ impl UpdateStatusRequest {
 }
 
 /// Inquiry status (26).
+#[serde_with::skip_serializing_none]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusRequest {
     pub partner_service_id: Option<String>,

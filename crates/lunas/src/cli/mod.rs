@@ -1,5 +1,7 @@
 //! The `lunas` command line.
 
+mod client;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -42,6 +44,17 @@ enum Command {
     /// Inspect and resend merchant notifications.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Call the gateway as a merchant: SNAP and PG3 signed for you, the sandbox's
+    /// customer side; prints the JSON answer.
+    Client {
+        #[command(flatten)]
+        credentials: client::Credentials,
+        #[command(subcommand)]
+        command: client::ClientCommand,
+    },
+    /// Grade a merchant's callback endpoint: genuine notifications acknowledged,
+    /// forged or stale ones refused, answers in time. Exits non-zero on a failure.
+    CheckCallback(client::CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,7 +193,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Outbox(OutboxCommand::Resend { id: Some(id), .. }) => {
-            anyhow::ensure!(deliveries::resend(&*open().await?, id).await?, "no undelivered notification {id}");
+            let due = deliveries::resend(&*open().await?, id).await?;
+            anyhow::ensure!(due, "no notification {id}, or an attempt of it is in flight");
             eprintln!("notification {id} is due now; a running `lunas serve` will send it");
         }
         Command::Outbox(OutboxCommand::Resend { id: None, merchant, from, until }) => {
@@ -197,6 +211,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("no merchant {merchant}"))?;
             eprintln!("{due} notifications are due now; a running `lunas serve` will send them");
         }
+        Command::Client { credentials, command } => client::client(credentials, command).await?,
+        Command::CheckCallback(args) => client::check(args, config.callbacks.request_timeout_ms).await?,
     }
     Ok(())
 }
@@ -205,4 +221,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 fn print_json(view: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string(view)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
 }

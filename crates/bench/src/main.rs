@@ -66,6 +66,10 @@ struct RunArgs {
     /// Keep the working directory (lunas.log, the database, the request files).
     #[arg(long)]
     keep: bool,
+    /// lunas' mode: production (what operators run), or sandbox, whose request log
+    /// keeps a copy of every call.
+    #[arg(long, default_value = "production")]
+    mode: String,
 }
 
 /// One scenario's figures.
@@ -107,7 +111,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let callback = target::callback_sink().await?;
     let key = RsaPrivateKey::generate();
     let merchant = target::merchant(&bin, &database, &key, dir.path(), &callback)?;
-    let lunas = target::lunas(&bin, &database, dir.path())?;
+    let lunas = target::lunas(&bin, &database, &args.mode, dir.path())?;
     let baseline = target::baseline(&merchant.client_secret)?;
     let token = target::token(lunas.port, &merchant, &key).await?;
     let tag = time::OffsetDateTime::now_utc().unix_timestamp().to_string();

@@ -50,13 +50,13 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// `lunas serve` on `database`, its log in `dir/lunas.log`.
-pub fn lunas(bin: &Path, database: &str, dir: &Path) -> anyhow::Result<Process> {
+/// `lunas serve` on `database` in `mode`, its log in `dir/lunas.log`.
+pub fn lunas(bin: &Path, database: &str, mode: &str, dir: &Path) -> anyhow::Result<Process> {
     let port = free_port()?;
     let log = std::fs::File::create(dir.join("lunas.log"))?;
     Process::spawn(
         Command::new(bin)
-            .args(["--database", database, "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--database", database, "serve", "--mode", mode, "--listen", &format!("127.0.0.1:{port}")])
             .stdout(log.try_clone()?)
             .stderr(log),
         port,

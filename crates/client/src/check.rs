@@ -88,7 +88,12 @@ pub async fn check_callback(check: &Check) -> Report {
     };
     // The check's own timeout is longer than the gateway's, so a slow answer is
     // measured rather than cut off.
-    let http = reqwest::Client::builder().timeout(check.timeout * 3).build().expect("an HTTP client builds");
+    // Redirects are not followed, as the gateway's deliveries do not follow them.
+    let http = reqwest::Client::builder()
+        .timeout(check.timeout.saturating_mul(3))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client builds");
     let mut verdicts = Vec::with_capacity(probes.len());
     for probe in probes {
         verdicts.push(send(&http, check, probe).await);
@@ -134,7 +139,8 @@ fn snap_probes(check: &Check) -> Vec<Probe> {
     };
     let now = OffsetDateTime::now_utc();
     let other_secret = hex::encode(random_bytes(32));
-    let stale = now - check.keys.max_age.max(Duration::from_secs(300)) * 2;
+    let age = check.keys.max_age.max(Duration::from_secs(300)).saturating_mul(2).min(Duration::from_secs(366 * 86_400));
+    let stale = now - age;
     let probe = |case, refuse, headers, body: &Vec<u8>| Probe { case, refuse, headers, body: body.clone() };
     vec![
         probe("a genuine notification", false, signed(&body, &check.keys.client_secret, now), &body),

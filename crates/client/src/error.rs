@@ -32,6 +32,8 @@ impl Error {
     }
 
     /// Whether trying again later may succeed: no answer, or the gateway's own failure.
+    /// After a create, cancel or refund that timed out, whether it happened is
+    /// unknown: query before sending it again (a new `X-EXTERNAL-ID` is a new request).
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Http(e) => e.is_connect() || e.is_timeout() || e.is_request(),

@@ -11,18 +11,21 @@ use serde_json::json;
 
 use crate::verify::{CallbackKeys, Refused, verify_pg3_callback, verify_snap_notification};
 
-/// Largest callback body read (lunas' notifications are a few hundred bytes).
+/// Largest callback body read (lunas' notifications are a few hundred bytes); a
+/// larger or unreadable one is answered 400.
 const MAX_BODY: usize = 64 * 1024;
 
 /// A SNAP notification whose `X-SIGNATURE` and `X-TIMESTAMP` verified: its raw body.
 pub struct VerifiedSnapNotification(pub Bytes);
 
-/// A PG3 callback whose `mcp-signature` verified: the ids it covers, and the raw body.
+/// A PG3 callback whose `mcp-signature` verified: the ids it covers, and the raw
+/// body. Only the ids are signed (see [`verify_pg3_callback`]): confirm the status
+/// and amounts with an inquiry before acting on them.
 pub struct VerifiedPg3Callback(pub SignedIds, pub Bytes);
 
 async fn read(request: Request) -> Result<(axum::http::request::Parts, Bytes), Response> {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
+    let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
     Ok((parts, body))
 }
 

@@ -12,8 +12,9 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, Result};
 use crate::transport::Transport;
 
-/// A merchant's PG3 credentials and where to reach the gateway.
-#[derive(Debug, Clone)]
+/// A merchant's PG3 credentials and where to reach the gateway. `Debug` leaves the
+/// secrets out.
+#[derive(Clone)]
 pub struct Pg3Config {
     pub base_url: String,
     /// The Basic user (lunas' `partner_id`).
@@ -34,6 +35,18 @@ impl Pg3Config {
             hash_key: hash_key.to_string(),
             timeout: Duration::from_secs(10),
         }
+    }
+}
+
+impl std::fmt::Debug for Pg3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pg3Config")
+            .field("base_url", &self.base_url)
+            .field("merchant_id", &self.merchant_id)
+            .field("secret_unbound_id", &"…")
+            .field("hash_key", &"…")
+            .field("timeout", &self.timeout)
+            .finish()
     }
 }
 
@@ -69,8 +82,12 @@ impl Pg3Client {
     /// Sends `body` as it is, signed over the `external_id` and `order_id` it holds.
     pub async fn send(&self, path: &str, body: &[u8], safe: bool) -> Result<(u16, Vec<u8>)> {
         let ids: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-        let id = |name: &str| ids.get(name).and_then(|v| v.as_str()).unwrap_or("").to_string();
-        let signature = request_signature(&self.config.hash_key, &id("external_id"), &id("order_id"));
+        let id = |name: &str| {
+            ids.get(name)
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| Error::Config(format!("the body has no {name} to sign")))
+        };
+        let signature = request_signature(&self.config.hash_key, id("external_id")?, id("order_id")?);
         let authorization = basic_authorization(&self.config.merchant_id, &self.config.secret_unbound_id);
         let url = format!("{}{path}", self.config.base_url);
         self.transport

@@ -39,8 +39,9 @@ pub enum Signing {
     Asymmetric,
 }
 
-/// A merchant's SNAP credentials and where to reach the gateway.
-#[derive(Debug, Clone)]
+/// A merchant's SNAP credentials and where to reach the gateway. `Debug` leaves the
+/// secret out.
+#[derive(Clone)]
 pub struct SnapConfig {
     /// Base URL of the access-token endpoint (iFortepay serves it from its own host).
     pub token_base_url: String,
@@ -79,6 +80,23 @@ impl SnapConfig {
     }
 }
 
+impl std::fmt::Debug for SnapConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SnapConfig")
+            .field("token_base_url", &self.token_base_url)
+            .field("service_base_url", &self.service_base_url)
+            .field("partner_id", &self.partner_id)
+            .field("client_secret", &"…")
+            .field("channel_id", &self.channel_id)
+            .field("signing", &self.signing)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The longest a token is kept, whatever `expiresIn` says.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
 struct CachedToken {
     token: String,
     refresh_at: Instant,
@@ -116,7 +134,12 @@ impl SnapClient {
             return Ok(token.token.clone());
         }
         let answer = self.request_token().await?;
-        let lifetime = Duration::from_secs(answer.expires_in.parse().unwrap_or(0));
+        let seconds: u64 = answer.expires_in.trim().parse().map_err(|_| Error::Decode {
+            status: 200,
+            error: format!("expiresIn is not a number of seconds: {:?}", answer.expires_in),
+            body: String::new(),
+        })?;
+        let lifetime = Duration::from_secs(seconds).min(MAX_TOKEN_LIFETIME);
         let refresh_at = Instant::now() + lifetime.saturating_sub(self.config.refresh_margin.min(lifetime / 2));
         *cached = Some(CachedToken { token: answer.access_token.clone(), refresh_at });
         Ok(answer.access_token)
@@ -149,6 +172,15 @@ impl SnapClient {
         *self.token.lock().await = None;
     }
 
+    /// Forgets `refused` if it is still the cached token: of several calls refused
+    /// together, the first makes a new token and the others use it.
+    async fn forget_refused(&self, refused: &str) {
+        let mut cached = self.token.lock().await;
+        if cached.as_ref().is_some_and(|t| t.token == refused) {
+            *cached = None;
+        }
+    }
+
     /// Any SNAP service: `request` serialised, signed, sent to `path`; the answer
     /// decoded on success, the gateway's code and message on a refusal. `safe`
     /// calls (queries) are retried after a transient failure.
@@ -167,23 +199,37 @@ impl SnapClient {
     /// Sends `body` as it is (the signature covers its minified form) and returns
     /// the HTTP status and the answer's bytes. A refused token is fetched again once.
     pub async fn send(&self, method: Method, path: &str, body: &[u8], safe: bool) -> Result<(u16, Vec<u8>)> {
-        let first = self.send_once(&method, path, body, safe).await?;
-        if self.config.signing == Signing::Symmetric && is_invalid_token(&first) {
-            self.forget_token().await;
-            return self.send_once(&method, path, body, safe).await;
-        }
-        Ok(first)
-    }
-
-    async fn send_once(&self, method: &Method, path: &str, body: &[u8], safe: bool) -> Result<(u16, Vec<u8>)> {
         let token = match self.config.signing {
             Signing::Symmetric => Some(self.access_token().await?),
             Signing::Asymmetric => None,
         };
+        let first = self.send_with(&method, path, body, safe, token.as_deref()).await?;
+        match token {
+            Some(refused) if is_invalid_token(&first) => {
+                self.forget_refused(&refused).await;
+                let token = self.access_token().await?;
+                self.send_with(&method, path, body, safe, Some(&token)).await
+            }
+            _ => Ok(first),
+        }
+    }
+
+    async fn send_with(
+        &self,
+        method: &Method,
+        path: &str,
+        body: &[u8],
+        safe: bool,
+        token: Option<&str>,
+    ) -> Result<(u16, Vec<u8>)> {
         let url = format!("{}{path}", self.config.service_base_url);
-        // The signature covers the path as the gateway sees it, base path included.
-        let signed_path =
-            reqwest::Url::parse(&url).map_err(|e| Error::Config(format!("{url}: {e}")))?.path().to_string();
+        // The signature covers the path and query as the gateway sees them, base
+        // path included.
+        let parsed = reqwest::Url::parse(&url).map_err(|e| Error::Config(format!("{url}: {e}")))?;
+        let signed_path = match parsed.query() {
+            Some(query) => format!("{}?{query}", parsed.path()),
+            None => parsed.path().to_string(),
+        };
         self.transport
             .exchange(method, &url, safe, |request| {
                 let timestamp = now();
@@ -194,7 +240,7 @@ impl SnapClient {
                     .header(X_PARTNER_ID, &self.config.partner_id)
                     .header(X_EXTERNAL_ID, random_digits(18))
                     .header(CHANNEL_ID, &self.config.channel_id);
-                let signature = match &token {
+                let signature = match token {
                     Some(token) => {
                         request = request.header(AUTHORIZATION, format!("Bearer {token}"));
                         let sts = symmetric_string_to_sign(verb, &signed_path, token, body, &timestamp);

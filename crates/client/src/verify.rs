@@ -8,8 +8,8 @@ use lunas_protocol::crypto::{constant_time_eq, notification_string_to_sign, veri
 use lunas_protocol::pg3::{MCP_SIGNATURE, SignedIds};
 use lunas_protocol::snap::headers::{X_SIGNATURE, X_TIMESTAMP, X_VERSION};
 
-/// What the merchant knows to check a callback with.
-#[derive(Debug, Clone)]
+/// What the merchant knows to check a callback with. `Debug` leaves the keys out.
+#[derive(Clone)]
 pub struct CallbackKeys {
     /// The URL the gateway posts SNAP notifications to, exactly as registered: the
     /// signature covers it.
@@ -20,6 +20,17 @@ pub struct CallbackKeys {
     pub hash_key: String,
     /// How far `X-TIMESTAMP` may be from now, either way.
     pub max_age: Duration,
+}
+
+impl std::fmt::Debug for CallbackKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackKeys")
+            .field("notify_url", &self.notify_url)
+            .field("client_secret", &"…")
+            .field("hash_key", &"…")
+            .field("max_age", &self.max_age)
+            .finish()
+    }
 }
 
 /// Why a callback was refused.
@@ -35,6 +46,9 @@ pub enum Refused {
     BadSignature,
     #[error("the body does not carry the signed ids: {0}")]
     BadBody(String),
+    /// An empty key would make a signature anyone can compute.
+    #[error("no key configured to check this callback with")]
+    NoKey,
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, Refused> {
@@ -54,6 +68,9 @@ pub fn verify_snap_notification_at(
     keys: &CallbackKeys,
     now: time::OffsetDateTime,
 ) -> Result<(), Refused> {
+    if keys.client_secret.is_empty() {
+        return Err(Refused::NoKey);
+    }
     let timestamp = header(headers, X_TIMESTAMP)?;
     let signature = header(headers, X_SIGNATURE)?;
     let version = header(headers, X_VERSION)?;
@@ -70,9 +87,15 @@ pub fn verify_snap_notification_at(
 }
 
 /// Checks a PG3 callback's `mcp-signature`: SHA-256 of `transaction_id` and the
-/// request signature of the `external_id` and `order_id` in the body. PG3 signs no
-/// time, so a replayed callback verifies: handle repeats by `transaction_id`.
+/// request signature of the `external_id` and `order_id` in the body.
+///
+/// PG3 signs those ids only: not the status, not the amounts, not a time. A
+/// verified callback says "something happened to this VA"; read what happened with
+/// `va_inquiry` before fulfilling an order, and handle repeats by `transaction_id`.
 pub fn verify_pg3_callback(headers: &HeaderMap, body: &[u8], keys: &CallbackKeys) -> Result<SignedIds, Refused> {
+    if keys.hash_key.is_empty() {
+        return Err(Refused::NoKey);
+    }
     let sent = header(headers, MCP_SIGNATURE)?;
     let ids = SignedIds::from_body(body).map_err(|e| Refused::BadBody(e.to_string()))?;
     let expected = ids.callback_signature(&keys.hash_key);

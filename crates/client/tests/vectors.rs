@@ -163,6 +163,9 @@ fn the_client_verifies_the_notification_vector_and_nothing_else() {
         verify_snap_notification_at(&unsigned, body.as_bytes(), &keys(), at),
         Err(Refused::MissingHeader("X-SIGNATURE"))
     );
+    // An empty secret would make signatures anyone can compute: nothing verifies.
+    let keyless = CallbackKeys { client_secret: String::new(), ..keys() };
+    assert_eq!(verify_snap_notification_at(&genuine, body.as_bytes(), &keyless, at), Err(Refused::NoKey));
     let garbled = headers(&[("x-timestamp", "yesterday"), ("x-signature", signature), ("x-version", "v1")]);
     assert_eq!(verify_snap_notification_at(&garbled, body.as_bytes(), &keys(), at), Err(Refused::BadTimestamp));
 }
@@ -187,6 +190,9 @@ fn the_client_verifies_the_pg3_callback_vector_and_nothing_else() {
         verify_pg3_callback(&HeaderMap::new(), body.as_bytes(), &keys()).unwrap_err(),
         Refused::MissingHeader("mcp-signature")
     );
+    let keyless = CallbackKeys { hash_key: String::new(), ..keys() };
+    let refused = verify_pg3_callback(&headers(&[("mcp-signature", signature)]), body.as_bytes(), &keyless);
+    assert_eq!(refused.unwrap_err(), Refused::NoKey);
     let no_ids = verify_pg3_callback(&headers(&[("mcp-signature", signature)]), b"{}", &keys());
     assert!(matches!(no_ids, Err(Refused::BadBody(_))));
 }

@@ -99,7 +99,8 @@ async fn run(merchant_json: &str, key_path: &str, base: &str) -> anyhow::Result<
     let snap = SnapClient::new(config.clone())?;
     let (callback_url, mut notifications) = callback_receiver(&config.client_secret).await?;
 
-    println!("access token: {}…", &snap.access_token().await?[..8]);
+    let token: String = snap.access_token().await?.chars().take(8).collect();
+    println!("access token: {token}…");
     let qr = snap.qr_generate(&generate(&callback_url)).await?;
     println!("QR {} for Rp 15.000:\n{}", qr.reference_no, qr.qr_content);
 

@@ -15,29 +15,36 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// Where the gateway is and who the merchant is. Secrets come from the credentials
-/// file or the environment only: a flag would show in `ps`.
+/// Where the merchant's secrets are: the credentials file, overridden by the
+/// environment. Never flags: a flag would show in `ps`.
 #[derive(Debug, Args)]
-pub struct Credentials {
-    /// Base URL of the gateway.
-    #[arg(long, env = "LUNAS_URL", default_value = "http://127.0.0.1:8080")]
-    url: String,
-    /// Base URL of the SNAP access-token endpoint, when it is not --url (iFortepay
-    /// serves tokens from its own host).
-    #[arg(long, env = "LUNAS_TOKEN_URL")]
-    token_url: Option<String>,
+pub struct SecretsFile {
     /// The merchant's credentials, as `lunas merchant create` prints them (JSON with
     /// partner_id, client_secret, secret_unbound_id, hash_key). LUNAS_PARTNER_ID,
     /// LUNAS_CLIENT_SECRET, LUNAS_SECRET_UNBOUND_ID and LUNAS_HASH_KEY override it.
-    #[arg(long, env = "LUNAS_CREDENTIALS", value_name = "JSON_FILE")]
+    #[arg(long, global = true, env = "LUNAS_CREDENTIALS", value_name = "JSON_FILE")]
     credentials: Option<PathBuf>,
+}
+
+/// Where the gateway is and who the merchant is.
+#[derive(Debug, Args)]
+pub struct Credentials {
+    /// Base URL of the gateway.
+    #[arg(long, global = true, env = "LUNAS_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Base URL of the SNAP access-token endpoint, when it is not --url (iFortepay
+    /// serves tokens from its own host).
+    #[arg(long, global = true, env = "LUNAS_TOKEN_URL")]
+    token_url: Option<String>,
+    #[command(flatten)]
+    secrets: SecretsFile,
     /// The merchant's RSA private key (PKCS#8 PEM): signs the SNAP token request,
     /// and service calls with --asymmetric.
-    #[arg(long, env = "LUNAS_PRIVATE_KEY", value_name = "PEM_FILE")]
+    #[arg(long, global = true, env = "LUNAS_PRIVATE_KEY", value_name = "PEM_FILE")]
     key: Option<PathBuf>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 struct Secrets {
     partner_id: Option<String>,
     client_secret: Option<String>,
@@ -45,8 +52,8 @@ struct Secrets {
     hash_key: Option<String>,
 }
 
-impl Credentials {
-    fn secrets(&self) -> anyhow::Result<Secrets> {
+impl SecretsFile {
+    fn load(&self) -> anyhow::Result<Secrets> {
         let mut secrets = match &self.credentials {
             Some(path) => {
                 serde_json::from_str(&read(path)?).with_context(|| format!("{} is not JSON", path.display()))?
@@ -65,6 +72,12 @@ impl Credentials {
             }
         }
         Ok(secrets)
+    }
+}
+
+impl Credentials {
+    fn secrets(&self) -> anyhow::Result<Secrets> {
+        self.secrets.load()
     }
 
     fn snap(&self, signing: Signing) -> anyhow::Result<SnapClient> {
@@ -113,7 +126,8 @@ pub enum ClientCommand {
     Snap {
         path: String,
         body: String,
-        #[arg(long, default_value = "POST")]
+        /// GET, POST, PUT or DELETE.
+        #[arg(long, default_value = "POST", value_parser = parse_method)]
         method: Method,
         /// Sign with the RSA key instead of the access token and client secret.
         #[arg(long)]
@@ -158,6 +172,16 @@ pub async fn client(credentials: Credentials, command: ClientCommand) -> anyhow:
     Ok(())
 }
 
+fn parse_method(text: &str) -> Result<Method, String> {
+    match text.to_ascii_uppercase().as_str() {
+        "GET" => Ok(Method::GET),
+        "POST" => Ok(Method::POST),
+        "PUT" => Ok(Method::PUT),
+        "DELETE" => Ok(Method::DELETE),
+        other => Err(format!("{other} is not a method SNAP uses")),
+    }
+}
+
 fn body_text(arg: &str) -> anyhow::Result<String> {
     match arg {
         "-" => {
@@ -196,19 +220,19 @@ pub struct CheckArgs {
     #[arg(long)]
     notify_url: Option<String>,
     /// How long the endpoint may take (default: the gateway's callbacks.request_timeout_ms).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=600_000))]
     timeout_ms: Option<u64>,
     /// The X-TIMESTAMP age the endpoint should accept at most; the stale case is
     /// twice as old (at least ten minutes).
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     max_age_secs: u64,
     #[command(flatten)]
-    credentials: Credentials,
+    secrets: SecretsFile,
 }
 
 /// Grades the endpoint; an error (non-zero exit) when a case fails.
 pub async fn check(args: CheckArgs, delivery_timeout_ms: u64) -> anyhow::Result<()> {
-    let secrets = args.credentials.secrets()?;
+    let secrets = args.secrets.load()?;
     let face = match args.face {
         CallbackFace::Snap => Face::Snap,
         CallbackFace::Pg3 => Face::Pg3,
@@ -223,10 +247,15 @@ pub async fn check(args: CheckArgs, delivery_timeout_ms: u64) -> anyhow::Result<
         Face::Snap => anyhow::ensure!(!keys.client_secret.is_empty(), "no client_secret to sign SNAP notifications"),
         Face::Pg3 => anyhow::ensure!(!keys.hash_key.is_empty(), "no hash_key to sign PG3 callbacks"),
     }
+    // Only SNAP notifications name the merchant.
+    let partner_id = match face {
+        Face::Snap => need(secrets.partner_id, "partner_id")?,
+        Face::Pg3 => secrets.partner_id.unwrap_or_default(),
+    };
     let check = Check {
         url: args.endpoint,
         face,
-        partner_id: need(secrets.partner_id, "partner_id")?,
+        partner_id,
         keys,
         timeout: Duration::from_millis(args.timeout_ms.unwrap_or(delivery_timeout_ms)),
     };

@@ -100,6 +100,10 @@ async fn a_qris_payment_runs_through_the_crate_and_its_notification_verifies() {
     query["serviceCode"] = json!("47");
     let query: QueryQrRequest = typed(query);
     assert_eq!(snap.qr_query(&query).await.unwrap().status.latest_transaction_status, "00");
+    // A query string is signed too, as the gateway sees the path.
+    let traced: snap::qr::QueryQrResponse =
+        snap.call(Method::POST, "/v1.0/qr/qr-mpm-query?trace=1", &query, true).await.unwrap();
+    assert_eq!(traced.status.original_reference_no, qr.reference_no);
 
     // A refusal carries SNAP's code and message.
     let cancel = |refs: &Value| -> CancelQrRequest {
@@ -142,6 +146,9 @@ async fn concurrent_calls_share_one_token() {
     assert_eq!(snap.access_token().await.unwrap(), tokens[0]);
     snap.forget_token().await;
     assert_ne!(snap.access_token().await.unwrap(), tokens[0]);
+    // Secrets stay out of debug output.
+    let shown = format!("{:?} {:?}", snap.config(), keys(&app.merchant, "https://m.example"));
+    assert!(!shown.contains(&app.merchant.client_secret) && !shown.contains(&app.merchant.hash_key), "{shown}");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lunas_protocol::pg3::SignedIds;
 use serde_json::json;
@@ -23,10 +23,21 @@ pub struct VerifiedSnapNotification(pub Bytes);
 /// and amounts with an inquiry before acting on them.
 pub struct VerifiedPg3Callback(pub SignedIds, pub Bytes);
 
-async fn read(request: Request) -> Result<(axum::http::request::Parts, Bytes), Response> {
+/// Reads the body (at most [`MAX_BODY`]) and checks it with `verify` against the
+/// state's keys; a refusal becomes `refuse`'s answer.
+async fn verified<S, T>(
+    request: Request,
+    state: &S,
+    verify: impl FnOnce(&HeaderMap, &[u8], &CallbackKeys) -> Result<T, Refused>,
+    refuse: fn(Refused) -> Response,
+) -> Result<(T, Bytes), Response>
+where
+    CallbackKeys: FromRef<S>,
+{
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
-    Ok((parts, body))
+    let verified = verify(&parts.headers, &body, &CallbackKeys::from_ref(state)).map_err(refuse)?;
+    Ok((verified, body))
 }
 
 impl<S> FromRequest<S> for VerifiedSnapNotification
@@ -37,8 +48,7 @@ where
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
-        let (parts, body) = read(request).await?;
-        verify_snap_notification(&parts.headers, &body, &CallbackKeys::from_ref(state)).map_err(snap_refusal)?;
+        let ((), body) = verified(request, state, verify_snap_notification, snap_refusal).await?;
         Ok(Self(body))
     }
 }
@@ -51,8 +61,7 @@ where
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
-        let (parts, body) = read(request).await?;
-        let ids = verify_pg3_callback(&parts.headers, &body, &CallbackKeys::from_ref(state)).map_err(pg3_refusal)?;
+        let (ids, body) = verified(request, state, verify_pg3_callback, pg3_refusal).await?;
         Ok(Self(ids, body))
     }
 }

@@ -61,6 +61,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
 
     let (parts, answer) = response.into_parts();
     let answer = axum::body::to_bytes(answer, usize::MAX).await.unwrap_or_default();
+    let logged = logged_answer(&path, &answer);
     sandbox.requests.push(LoggedRequest {
         id: 0,
         at,
@@ -71,7 +72,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         headers,
         body: excerpt(&std::mem::take(&mut *seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner))),
         status: parts.status.as_u16(),
-        answer: excerpt(&mask_token(&answer)),
+        answer: logged,
         latency_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         explanation: Arc::into_inner(trace.0).and_then(OnceLock::into_inner),
     });
@@ -127,8 +128,16 @@ fn mask(value: &str) -> String {
     if scheme.is_empty() { format!("{start}…") } else { format!("{scheme} {start}…") }
 }
 
-/// A token answer with its `accessToken` masked, as sent otherwise: the log shows
-/// calls, not credentials.
+/// The start of an answer; a token answer with its `accessToken` masked (the log
+/// shows calls, not credentials). Only token answers are parsed.
+fn logged_answer(path: &str, answer: &Bytes) -> String {
+    if path.split('?').next().is_some_and(|p| p.ends_with("/access-token/b2b")) {
+        excerpt(&mask_token(answer))
+    } else {
+        excerpt(answer)
+    }
+}
+
 fn mask_token(answer: &Bytes) -> Vec<u8> {
     let token = serde_json::from_slice::<serde_json::Value>(answer)
         .ok()

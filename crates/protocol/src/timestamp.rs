@@ -1,5 +1,7 @@
 //! ISO-8601 timestamps as SNAP writes them: `2020-12-23T08:10:11+07:00`.
 
+use std::ops::RangeInclusive;
+
 use time::format_description::well_known::Rfc3339;
 use time::macros::{format_description, offset};
 use time::{OffsetDateTime, UtcOffset};
@@ -7,10 +9,17 @@ use time::{OffsetDateTime, UtcOffset};
 /// Jakarta time (WIB), the offset iFortepay writes in every timestamp it produces.
 pub const JAKARTA: UtcOffset = offset!(+7);
 
+/// The instants lunas writes, in Unix milliseconds: Jakarta's clock with a year of
+/// four digits, 0000-01-01T00:00:00+07:00 to 9999-12-31T23:59:59.999+07:00.
+pub const WRITABLE_MS: RangeInclusive<i64> = -62_167_244_400_000..=253_402_275_599_999;
+
 /// Parses an ISO-8601 timestamp with an explicit offset (`Z` or `±hh:mm`), with or
-/// without fractional seconds.
+/// without fractional seconds. Only [`WRITABLE_MS`] instants are accepted, so that
+/// [`format`] can write back any time read here.
 pub fn parse(text: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(text, &Rfc3339).ok()
+    let at = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    let ms = i64::try_from(at.unix_timestamp_nanos().div_euclid(1_000_000)).ok()?;
+    WRITABLE_MS.contains(&ms).then_some(at)
 }
 
 /// Formats an instant in Jakarta time to the second: `2020-12-23T08:10:11+07:00`
@@ -38,6 +47,19 @@ mod tests {
         assert!(parse("2024-03-05T10:37:16.196Z").is_some());
         for bad in ["2020-12-23 08:10:11", "2020-12-23T08:10:11", "yesterday", ""] {
             assert!(parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    /// Found by fuzzing (fuzz/seeds/timestamp/jakarta-overflow): a time this side of
+    /// year 10000 in UTC that is past it in Jakarta made `format` panic, and one
+    /// before year 0 there formatted as a year no parser reads back.
+    #[test]
+    fn times_jakarta_cannot_write_are_refused() {
+        assert!(parse("9999-12-31T17:59:59Z").is_none());
+        assert!(parse("0000-01-01T00:00:00+08:00").is_none());
+        for edge in ["9999-12-31T16:59:59.999Z", "0000-01-01T00:00:00+07:00"] {
+            let at = parse(edge).unwrap();
+            assert_eq!(parse(&format(at)), at.replace_nanosecond(0).ok(), "{edge}");
         }
     }
 

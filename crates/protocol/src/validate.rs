@@ -51,7 +51,10 @@ pub fn parse_body<T: DeserializeOwned>(raw: &[u8]) -> Result<T, BodyError> {
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        if inner.classify() == serde_json::error::Category::Data && path != "." {
+        // serde stops at the first error: a type error is the field's only if the
+        // rest of the body is JSON too.
+        let is_json = || serde_json::from_slice::<serde_json::Value>(raw).is_ok();
+        if inner.classify() == serde_json::error::Category::Data && path != "." && is_json() {
             BodyError::Field(FieldError::format(path))
         } else {
             BodyError::Malformed
@@ -151,6 +154,16 @@ mod tests {
         assert_eq!(err, BodyError::Field(FieldError::format("inner.value")));
         let err = parse_body::<Probe>(br#"{"name":[1]}"#).unwrap_err();
         assert_eq!(err, BodyError::Field(FieldError::format("name")));
+    }
+
+    /// Found by fuzzing (fuzz/seeds/requests/type-error-then-syntax-error): a type
+    /// error came before a syntax error later in the body, so a body that is not
+    /// JSON was answered as if one of its fields were malformed.
+    #[test]
+    fn a_body_that_is_not_json_is_malformed_whatever_comes_first() {
+        for raw in [&br#"{"name": 1, "inner": }"#[..], br#"{"name": 1} x"#, b"{\"name\": [1], \"in\xffner\": 2}"] {
+            assert_eq!(parse_body::<Probe>(raw).unwrap_err(), BodyError::Malformed, "{raw:?}");
+        }
     }
 
     #[test]

@@ -9,6 +9,12 @@ use ::time::{Duration, OffsetDateTime};
 /// Milliseconds since the Unix epoch, UTC.
 pub type Timestamp = i64;
 
+/// The instants lunas can write. Business time stays far inside (the sandbox clock
+/// goes at most 100 years ahead), so times lunas made are; a lunas 0.1 notice read
+/// back from the outbox is checked, as its rows predate these bounds.
+pub use lunas_protocol::timestamp::WRITABLE_MS as WRITABLE;
+
+/// `at` as a date and time; `at` is [`WRITABLE`].
 pub fn to_datetime(at: Timestamp) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000).expect("timestamps stay within time's range")
 }
@@ -66,6 +72,17 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_writable_range_is_what_jakarta_time_writes() {
+        let write = |at| lunas_protocol::timestamp::format(to_datetime(at));
+        assert_eq!(write(*WRITABLE.start()), "0000-01-01T00:00:00+07:00");
+        assert_eq!(write(*WRITABLE.end()), "9999-12-31T23:59:59+07:00");
+        assert_eq!(
+            lunas_protocol::timestamp::parse(&write(*WRITABLE.end())).map(from_datetime),
+            Some(WRITABLE.end() - 999)
+        );
+    }
 
     #[test]
     fn the_sandbox_shift_moves_business_time_only() {

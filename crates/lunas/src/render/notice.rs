@@ -73,6 +73,9 @@ pub fn decode(stored: &str, merchant: &Merchant) -> Result<Notice, NoticeError> 
         Some(other) => Err(NoticeError::Version(other)),
         None => {
             let old: v1::Notice = serde_json::from_str(stored)?;
+            if !old.times_are_writable() {
+                return Err(NoticeError::Unrenderable("a time out of range"));
+            }
             let payment = Payment::from(old.payment);
             let body = render(payment.face, &payment, old.kind.into(), old.refund.as_ref(), &merchant.partner_id)?;
             Ok(Notice { face: payment.face, body })
@@ -85,6 +88,7 @@ mod v1 {
 
     use serde::Deserialize;
 
+    use crate::domain::time::WRITABLE;
     use crate::domain::{
         Amount, AmountRule, Face, Instrument, MerchantId, NoticeKind, Payer, PaymentId, PaymentState, Refund, Timestamp,
     };
@@ -100,6 +104,16 @@ mod v1 {
     pub enum Kind {
         Paid { amount: Amount },
         Refunded { amount: Amount },
+    }
+
+    impl Notice {
+        /// A row read back may hold any number; only what lunas can write is rendered.
+        pub fn times_are_writable(&self) -> bool {
+            let p = &self.payment;
+            let times = [Some(p.created_at), Some(p.expires_at), p.paid_at, p.canceled_at];
+            let refund = self.refund.as_ref().map(|r| r.created_at);
+            times.into_iter().chain([refund]).flatten().all(|t| WRITABLE.contains(&t))
+        }
     }
 
     impl From<Kind> for NoticeKind {
@@ -203,6 +217,19 @@ mod tests {
         let stored = encode(Face::Pg3, body);
         assert!(stored.starts_with(r#"{"v":2,"face":"pg3","body":"#), "{stored}");
         assert_eq!(decode(&stored, &merchant()).unwrap(), Notice { face: Face::Pg3, body: body.to_vec() });
+    }
+
+    /// Found by fuzzing (fuzz/seeds/notice/time-out-of-range): a stored time no
+    /// calendar holds made rendering panic, which would have stopped the worker.
+    #[test]
+    fn a_stored_time_out_of_range_is_an_error() {
+        let first = NOTICES.lines().next().unwrap();
+        let created_at = first.split(r#""created_at":"#).nth(1).unwrap().split(',').next().unwrap();
+        for absurd in ["9000000000000000", "-9000000000000000"] {
+            let stored = first.replace(&format!(r#""created_at":{created_at}"#), &format!(r#""created_at":{absurd}"#));
+            assert!(stored.contains(absurd));
+            assert!(matches!(decode(&stored, &merchant()), Err(NoticeError::Unrenderable(_))), "{absurd}");
+        }
     }
 
     #[test]

@@ -152,6 +152,25 @@ async fn the_clock_moves_expiry_and_retries_and_the_history_shows_it() {
     assert_eq!(app.clock.sandbox_shift_ms(), 0);
 }
 
+/// Found reviewing what fuzzing found (times past the year 9999 panic when written):
+/// moves of a year each, repeated, would carry business time there.
+#[tokio::test]
+async fn the_sandbox_clock_goes_at_most_a_hundred_years_ahead() {
+    let app = TestApp::spawn().await;
+    let year = json!({"seconds": 366 * 24 * 3600});
+    for _ in 0..100 {
+        let (status, answer) = app.sandbox("/sandbox/clock/advance", year.clone()).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let shift = app.clock.sandbox_shift_ms();
+    let (status, answer) = app.sandbox("/sandbox/clock/advance", json!({"seconds": 1})).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer["message"].as_str().unwrap().contains("100 years"), "{answer}");
+    assert_eq!(app.clock.sandbox_shift_ms(), shift, "a refused move changes nothing");
+    let (status, _) = app.sandbox("/sandbox/clock/reset", json!({})).await;
+    assert_eq!((status.as_u16(), app.clock.sandbox_shift_ms()), (200, 0));
+}
+
 #[tokio::test]
 async fn forced_failures_make_the_next_deliveries_fail_and_retry() {
     let app = TestApp::spawn_with(|c| c.callbacks.retry_delays_ms = vec![50, 50, 50]).await;

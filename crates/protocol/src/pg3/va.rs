@@ -274,7 +274,7 @@ impl CreateVaRequest {
         let amount = match (payment_system, amount) {
             (PaymentSystem::Open, None | Some(0)) => Amount::ZERO,
             (PaymentSystem::Open, Some(_)) => return Err(FieldError::format("payment_details.amount")),
-            (_, None | Some(0)) => return Err(FieldError::missing("payment_details.amount")),
+            (_, None) => return Err(FieldError::missing("payment_details.amount")),
             (_, Some(rupiah)) => {
                 // At most 13 digits, so it always fits in sen.
                 let amount = Amount::from_rupiah(rupiah).ok_or_else(|| FieldError::format("payment_details.amount"))?;
@@ -537,6 +537,19 @@ mod tests {
         let upper = GOOD.replace("bank_transfer", "BANK_TRANSFER").replace("\"bca\"", "\"BCA\"");
         assert!(check(&upper).is_ok());
         assert_eq!(check(&GOOD.replace("15000", "\"15000\"")).unwrap().amount, Amount::from_sen(1_500_000));
+    }
+
+    /// Found by fuzzing (fuzz/seeds/requests/closed-amount-zero): a closed VA of
+    /// amount 0 was refused as missing its amount, which it carries; 0 stands for
+    /// "none" in an open VA only.
+    #[test]
+    fn a_closed_amount_of_zero_is_malformed_not_missing() {
+        for zero in ["0", "\"0\""] {
+            let err = check(&GOOD.replace("15000", zero)).unwrap_err();
+            assert_eq!(err, FieldError::format("payment_details.amount"), "{zero}");
+        }
+        let open = GOOD.replace("\"amount\":15000", "\"amount\":0,\"payment_system\":\"OPEN\"");
+        assert_eq!(check(&open).unwrap().amount, Amount::ZERO);
     }
 
     #[test]
